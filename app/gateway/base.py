@@ -26,7 +26,6 @@ from app.domain import (
     UsageStats,
 )
 
-
 CallListener = Callable[[CallRecord], None]
 
 
