@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 PARIS = ZoneInfo("Europe/Paris")
 UTC = dt.UTC
 
-_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
+_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$", re.ASCII)  # ASCII: "PT٣٠M" is junk
 
 
 def parse_interval_minutes(value: str) -> int:

@@ -1,0 +1,147 @@
+"""The running client: store + gateway + sync runner + scheduler, built from Settings.
+
+Nothing here raises on bad configuration: problems become `problems` the web UI and the log show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app import timeline
+from app.domain import CallRecord, SyncPhase
+from app.gateway.base import Gateway
+from app.gateway.client import GatewayClient
+from app.gateway.errors import GatewayError
+from app.gateway.retry import RetryPolicy
+from app.gateway.v1 import LegacyGatewayClient
+from app.settings import Settings
+from app.store import Store
+from app.sync.runner import SyncOutcome, SyncRunner
+from app.sync.scheduler import SyncScheduler
+
+log = logging.getLogger(__name__)
+
+INSTALL_MINUTE_KEY = "install_minute"
+
+
+@dataclass
+class Problem:
+    """A configuration or environment problem shown on every page until fixed."""
+
+    code: str
+    detail: str
+
+
+@dataclass
+class Service:
+    settings: Settings
+    config_errors: list[str] = field(default_factory=list)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    gateway_timeout: float = 60.0
+    clock: Callable[[], dt.datetime] | None = None
+    store: Store | None = None
+    scheduler: SyncScheduler | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.clock is None:
+            fixed = self.settings.fixed_now
+            self.clock = timeline.now_utc if fixed is None else (lambda: fixed)
+
+    def now(self) -> dt.datetime:
+        assert self.clock is not None
+        return self.clock()
+
+    @property
+    def configured(self) -> bool:
+        return self.settings.has_credentials and not self.config_errors
+
+    async def start(self, *, schedule: bool = True) -> None:
+        for error in self.config_errors:
+            log.error("configuration: %s", error)
+            self.problems.append(Problem("config_error", error))
+        try:
+            self.store = await Store.open(self.settings.database_url, data_dir=self.settings.data_dir)
+        except Exception as exc:  # the server must stay up to show what is wrong
+            log.error("storage: cannot open the database: %s", _describe(exc))
+            self.problems.append(Problem("storage_error", _describe(exc)))
+            return
+        if not self.settings.has_credentials:
+            log.warning("no gateway credentials yet: set CLIENT_ID and CLIENT_SECRET (or V1_TOKENS)")
+            self.problems.append(Problem("not_configured", ""))
+        install_minute = await self.store.get_setting(INSTALL_MINUTE_KEY)
+        if not isinstance(install_minute, int):
+            install_minute = SyncScheduler.draw_install_minute()
+            await self.store.set_setting(INSTALL_MINUTE_KEY, install_minute)
+        self.scheduler = SyncScheduler(self.sync, install_minute=install_minute, clock=self.now)
+        if schedule and self.configured:
+            self.scheduler.start()
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        if self.store is not None:
+            await self.store.close()
+
+    def make_gateway(self, on_call: Callable[[CallRecord], None]) -> Gateway:
+        settings = self.settings
+        if settings.api_version == "v1":
+            return LegacyGatewayClient(
+                settings.gateway_url,
+                {pdl: token.reveal() for pdl, token in settings.v1_tokens.items()},
+                retry=self.retry,
+                timeout=self.gateway_timeout,
+                on_call=on_call,
+                clock=self.now,
+            )
+        return GatewayClient(
+            settings.gateway_url,
+            settings.client_id.reveal(),
+            settings.client_secret.reveal(),
+            retry=self.retry,
+            timeout=self.gateway_timeout,
+            on_call=on_call,
+            clock=self.now,
+        )
+
+    async def sync(self, shared_only: bool = False) -> SyncOutcome:
+        if self.store is None or not self.configured:
+            return SyncOutcome(SyncPhase.ERROR, error=GatewayError("the client is not configured"))
+        calls: list[CallRecord] = []
+        gateway = self.make_gateway(calls.append)
+        runner = SyncRunner(
+            self.store,
+            gateway,
+            call_log=calls,
+            clock=self.now,
+            correction_days=self.settings.correction_days,
+            only_usage_points=self.settings.usage_points
+            if self.settings.api_version == "v2"
+            else tuple(self.settings.v1_tokens),
+        )
+        try:
+            outcome = await runner.run(shared_only=shared_only)
+        finally:
+            await gateway.close()
+        _log_outcome(outcome)
+        return outcome
+
+
+def _log_outcome(outcome: SyncOutcome) -> None:
+    if outcome.phase is SyncPhase.DONE:
+        log.info("sync done: %d gateway requests", outcome.requests)
+    elif outcome.phase is SyncPhase.QUOTA:
+        log.warning("sync stopped: gateway quota reached; resumes after %s", outcome.resumes_at)
+    else:
+        error = outcome.error
+        log.error("sync failed: %s", f"{error.message} ({error.code})" if error else "unexpected error")
+    for pdl, error in outcome.usage_point_errors.items():
+        log.warning("usage point %s: %s (%s)", pdl, error.message, error.code)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:300]

@@ -1,0 +1,129 @@
+"""Alembic, configured in code: upgrade to head, and back up an SQLite file before changing its schema."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import sqlite3
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+KEEP_BACKUPS = 3
+_BACKUP = re.compile(r"\.bak-(?P<revision>.+)-(?P<stamp>\d{14})$")
+
+
+def alembic_config() -> Config:
+    config = Config()
+    # ConfigParser interpolation: a literal "%" must be doubled.
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _upgrade(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    """Bring the database to the head revision (a no-op when it is there already)."""
+    head = head_revision()
+    async with engine.connect() as connection:
+        current = await connection.run_sync(current_revision)
+    if current == head:
+        return
+    log.info("database schema: upgrading from %s to %s", current or "nothing", head)
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+def sqlite_file_revision(path: Path) -> str | None:
+    """The Alembic revision recorded in an SQLite file (None: no alembic_version table or no row).
+
+    Opened read-write (only SELECTs are sent): after a crash, SQLite may have to recover the WAL, which
+    a read-only connection cannot do."""
+    connection = sqlite3.connect(path)
+    try:
+        found = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+        if found is None:
+            return None
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        return None if row is None else str(row[0])
+    finally:
+        connection.close()
+
+
+def backup_sqlite(path: Path, revision: str | None, now: dt.datetime | None = None) -> Path:
+    """Copy a live SQLite file with the online backup API, then keep only the newest backups."""
+    stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime("%Y%m%d%H%M%S")
+    target = path.with_name(f"{path.name}.bak-{revision or 'none'}-{stamp}")
+    source = sqlite3.connect(path)
+    try:
+        destination = sqlite3.connect(target)
+        try:
+            source.backup(destination)
+        finally:
+            destination.close()
+    finally:
+        source.close()
+    prune_backups(path)
+    return target
+
+
+def backups_of(path: Path) -> list[Path]:
+    """Backups of `path`, oldest first."""
+    found: list[tuple[str, str, Path]] = []
+    for candidate in path.parent.glob(f"{glob_escape(path.name)}.bak-*"):
+        match = _BACKUP.search(candidate.name[len(path.name) :])
+        if match is not None and candidate.is_file():
+            found.append((match["stamp"], candidate.name, candidate))
+    return [item[2] for item in sorted(found)]
+
+
+def prune_backups(path: Path, keep: int = KEEP_BACKUPS) -> None:
+    backups = backups_of(path)
+    for old in backups[: max(0, len(backups) - keep)]:
+        old.unlink(missing_ok=True)
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def backup_if_outdated(path: Path) -> Path | None:
+    """Before a migration: back up an existing, non-empty SQLite file whose revision is not head."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    revision = sqlite_file_revision(path)
+    if revision == head_revision():
+        return None
+    target = backup_sqlite(path, revision)
+    log.info("database schema: backed up %s (revision %s) to %s", path, revision or "none", target)
+    return target
+
+
+async def prepare_sqlite_file(path: Path) -> Path | None:
+    """Create the directory of the file and back the file up if it is about to be migrated."""
+    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+    return await asyncio.to_thread(backup_if_outdated, path)

@@ -1,0 +1,247 @@
+"""French (default) and English texts of the web UI, and what to do about each error code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+
+TEXTS: Mapping[str, Mapping[str, str]] = {
+    "fr": {
+        "title": "MyElectricalData",
+        "dashboard": "Tableau de bord",
+        "usage_points": "Points de livraison",
+        "no_usage_points": (
+            "Aucun point de livraison pour l'instant : la première synchronisation les ajoutera."
+        ),
+        "sync_now": "Synchroniser maintenant",
+        "sync_started": "Synchronisation lancée.",
+        "sync_busy": "Une synchronisation est déjà en cours.",
+        "state": "État",
+        "next_run": "Prochaine synchronisation",
+        "last_run": "Dernière synchronisation",
+        "last_success": "Dernière réussite",
+        "quota": "Requêtes passerelle aujourd'hui (UTC)",
+        "subscribed_power": "Puissance souscrite",
+        "pricing_option": "Option tarifaire",
+        "offpeak": "Heures creuses",
+        "address": "Adresse",
+        "coverage": "Données disponibles",
+        "daily": "Journalières",
+        "curve": "Courbe de charge",
+        "production": "Production",
+        "progress": "Progression",
+        "error": "Erreur",
+        "fix": "Que faire",
+        "never": "jamais",
+        "none": "aucune",
+        "phase_idle": "en attente",
+        "phase_running": "synchronisation en cours",
+        "phase_done": "à jour",
+        "phase_quota": "quota atteint",
+        "phase_error": "erreur",
+        "language": "Langue",
+        "demo_banner": "Mode démonstration : données simulées.",
+        "account": "Compte",
+    },
+    "en": {
+        "title": "MyElectricalData",
+        "dashboard": "Dashboard",
+        "usage_points": "Usage points",
+        "no_usage_points": "No usage point yet: the first sync will add them.",
+        "sync_now": "Sync now",
+        "sync_started": "Sync started.",
+        "sync_busy": "A sync is already running.",
+        "state": "State",
+        "next_run": "Next sync",
+        "last_run": "Last sync",
+        "last_success": "Last success",
+        "quota": "Gateway requests today (UTC)",
+        "subscribed_power": "Subscribed power",
+        "pricing_option": "Pricing option",
+        "offpeak": "Off-peak hours",
+        "address": "Address",
+        "coverage": "Data available",
+        "daily": "Daily",
+        "curve": "Load curve",
+        "production": "Production",
+        "progress": "Progress",
+        "error": "Error",
+        "fix": "What to do",
+        "never": "never",
+        "none": "none",
+        "phase_idle": "waiting",
+        "phase_running": "syncing",
+        "phase_done": "up to date",
+        "phase_quota": "quota reached",
+        "phase_error": "error",
+        "language": "Language",
+        "demo_banner": "Demo mode: simulated data.",
+        "account": "Account",
+    },
+}
+
+# code -> (message, what to do)
+ERRORS: Mapping[str, Mapping[str, tuple[str, str]]] = {
+    "fr": {
+        "invalid_credentials": (
+            "La passerelle MyElectricalData refuse les identifiants.",
+            "Vérifiez client_id et client_secret dans la configuration (copiez-les depuis votre espace "
+            "MyElectricalData), puis redémarrez l'add-on.",
+        ),
+        "account_inactive": (
+            "Le compte MyElectricalData est inactif.",
+            "Réactivez le compte sur le site MyElectricalData, puis relancez la synchronisation.",
+        ),
+        "quota_reached": (
+            "Quota journalier de la passerelle atteint.",
+            "Rien à faire : la synchronisation reprend automatiquement après 00:00 UTC.",
+        ),
+        "gateway_unreachable": (
+            "La passerelle MyElectricalData ne répond pas.",
+            "Vérifiez la connexion Internet et l'URL de la passerelle ; un nouvel essai est programmé.",
+        ),
+        "access_denied": (
+            "Ce point de livraison n'est pas accessible avec ce compte.",
+            "Vérifiez le numéro de PDL (14 chiffres) et qu'il est bien rattaché à votre compte "
+            "MyElectricalData.",
+        ),
+        "no_consent": (
+            "Enedis ne trouve pas de consentement pour ce point de livraison.",
+            "Renouvelez votre consentement sur le site MyElectricalData.",
+        ),
+        "load_curve_disabled": (
+            "La collecte de la courbe de charge n'est pas activée chez Enedis.",
+            "Activez « l'enregistrement de la consommation horaire » dans votre espace client Enedis ; les "
+            "données journalières continuent d'être synchronisées.",
+        ),
+        "no_production": (
+            "Ce point de livraison n'a pas de production.",
+            "Rien à faire : la production n'est plus demandée pour ce point.",
+        ),
+        "before_activation": (
+            "Pas de données avant la mise en service du compteur.",
+            "Rien à faire : seules les dates après la mise en service sont demandées.",
+        ),
+        "enedis_unavailable": (
+            "Les services Enedis sont indisponibles.",
+            "Rien à faire : un nouvel essai est programmé.",
+        ),
+        "enedis_error": (
+            "Enedis a refusé la demande.",
+            "Consultez le journal de l'add-on pour le code Enedis.",
+        ),
+        "malformed_response": (
+            "La passerelle a envoyé une réponse illisible.",
+            "Rien n'a été perdu ; la demande sera refaite à la prochaine synchronisation.",
+        ),
+        "date_too_old": (
+            "Date trop ancienne pour Enedis.",
+            "Rien à faire : l'historique disponible est limité (3 ans en journalier, 2 ans en courbe).",
+        ),
+        "invalid_request": (
+            "La passerelle a refusé une demande.",
+            "Signalez-le avec le journal de l'add-on.",
+        ),
+        "no_data": ("Pas de données pour cette période.", "Rien à faire."),
+        "not_configured": (
+            "Identifiants de la passerelle manquants.",
+            "Renseignez client_id et client_secret (configuration de l'add-on, ou CLIENT_ID et "
+            "CLIENT_SECRET en Docker).",
+        ),
+        "config_error": (
+            "Configuration invalide.",
+            "Corrigez la valeur indiquée dans la configuration puis redémarrez ; rien de ce qui est stocké "
+            "n'a été modifié.",
+        ),
+        "storage_error": (
+            "Impossible d'ouvrir la base de données.",
+            "Vérifiez DATABASE_URL et que le serveur de base de données est joignable.",
+        ),
+        "gateway_error": ("Erreur de la passerelle.", "Consultez le journal de l'add-on."),
+    },
+    "en": {
+        "invalid_credentials": (
+            "The MyElectricalData gateway refuses the credentials.",
+            "Check client_id and client_secret in the configuration (copy them from your MyElectricalData "
+            "account), then restart the add-on.",
+        ),
+        "account_inactive": (
+            "The MyElectricalData account is inactive.",
+            "Reactivate it on the MyElectricalData site, then sync again.",
+        ),
+        "quota_reached": (
+            "The gateway's daily quota is reached.",
+            "Nothing to do: the sync resumes by itself after 00:00 UTC.",
+        ),
+        "gateway_unreachable": (
+            "The MyElectricalData gateway does not answer.",
+            "Check the Internet connection and the gateway URL; a retry is scheduled.",
+        ),
+        "access_denied": (
+            "This usage point cannot be reached with this account.",
+            "Check the usage point number (14 digits) and that it belongs to your MyElectricalData account.",
+        ),
+        "no_consent": (
+            "Enedis finds no consent for this usage point.",
+            "Renew your consent on the MyElectricalData site.",
+        ),
+        "load_curve_disabled": (
+            "Load-curve collection is not enabled at Enedis.",
+            "Enable hourly consumption recording in your Enedis customer space; daily data keeps syncing.",
+        ),
+        "no_production": (
+            "This usage point has no production.",
+            "Nothing to do: production is no longer asked for this point.",
+        ),
+        "before_activation": (
+            "No data before the meter's activation.",
+            "Nothing to do: only dates after activation are asked.",
+        ),
+        "enedis_unavailable": ("Enedis services are unavailable.", "Nothing to do: a retry is scheduled."),
+        "enedis_error": ("Enedis refused the request.", "See the add-on log for the Enedis code."),
+        "malformed_response": (
+            "The gateway sent an unreadable answer.",
+            "Nothing was lost; the request is made again at the next sync.",
+        ),
+        "date_too_old": (
+            "Date too old for Enedis.",
+            "Nothing to do: history is limited (3 years daily, 2 years load curve).",
+        ),
+        "invalid_request": ("The gateway refused a request.", "Report it with the add-on log."),
+        "no_data": ("No data for this period.", "Nothing to do."),
+        "not_configured": (
+            "Gateway credentials are missing.",
+            "Set client_id and client_secret (add-on configuration, or CLIENT_ID and CLIENT_SECRET in "
+            "Docker).",
+        ),
+        "config_error": (
+            "Invalid configuration.",
+            "Fix the value named here in the configuration and restart; nothing stored was changed.",
+        ),
+        "storage_error": (
+            "The database cannot be opened.",
+            "Check DATABASE_URL and that the database server is reachable.",
+        ),
+        "gateway_error": ("Gateway error.", "See the add-on log."),
+    },
+}
+
+
+def pick_language(query: str | None, accept_language: str | None) -> str:
+    """`?lang=` first, then the browser's Accept-Language, then French."""
+    if query in LANGUAGES:
+        return query
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT_LANGUAGE
+
+
+def error_text(code: str | None, language: str) -> tuple[str, str] | None:
+    if code is None:
+        return None
+    table = ERRORS[language]
+    return table.get(code) or table["gateway_error"]

@@ -1,0 +1,130 @@
+"""Shared pytest fixtures. Each section belongs to one area; add new sections below, keep them apart."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from app.store import Store
+
+# =====================================================================================================
+# Store: real databases (SQLite file, PostgreSQL and MariaDB servers)
+#
+# Every database a test uses is created for it under a unique name (med_test_<uuid hex>) through an
+# admin connection and dropped afterwards, so nothing depends on what an earlier run left. A server that
+# cannot be reached makes the test FAIL (never skip): the store must be proven on all three.
+# =====================================================================================================
+
+DATABASE_KINDS = ("sqlite", "postgresql", "mariadb")
+
+POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER = "127.0.0.1", 5432, "postgres"  # trust auth, no password
+MARIADB_HOST, MARIADB_PORT, MARIADB_USER, MARIADB_PASSWORD = "127.0.0.1", 3306, "root", ""
+CONNECT_TIMEOUT = 10
+
+DatabaseFactory = Callable[[str], Awaitable[str]]
+
+
+async def _postgres_admin(sql: str) -> None:
+    import asyncpg
+
+    try:
+        connection = await asyncpg.connect(
+            host=POSTGRES_HOST,
+            port=POSTGRES_PORT,
+            user=POSTGRES_USER,
+            database="postgres",
+            timeout=CONNECT_TIMEOUT,
+        )
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        pytest.fail(
+            f"PostgreSQL test server not reachable at {POSTGRES_HOST}:{POSTGRES_PORT} "
+            f"(user {POSTGRES_USER}, trust auth): {exc!r}. Start it; the store tests need a real server.",
+            pytrace=False,
+        )
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def _mariadb_admin(sql: str) -> None:
+    import aiomysql
+
+    try:
+        connection = await aiomysql.connect(
+            host=MARIADB_HOST,
+            port=MARIADB_PORT,
+            user=MARIADB_USER,
+            password=MARIADB_PASSWORD,
+            connect_timeout=CONNECT_TIMEOUT,
+            autocommit=True,
+        )
+    except (OSError, TimeoutError, aiomysql.Error) as exc:
+        pytest.fail(
+            f"MariaDB test server not reachable at {MARIADB_HOST}:{MARIADB_PORT} "
+            f"(user {MARIADB_USER}, empty password): {exc!r}. Start it; the store tests need a real server.",
+            pytrace=False,
+        )
+    try:
+        async with connection.cursor() as cursor:
+            await cursor.execute(sql)
+    finally:
+        connection.close()
+
+
+class _Databases:
+    """Creates uniquely named databases and drops them all at the end of the test."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self._tmp_path = tmp_path
+        self._drops: list[Callable[[], Awaitable[None]]] = []
+
+    async def create(self, kind: str) -> str:
+        name = f"med_test_{uuid.uuid4().hex}"
+        if kind == "sqlite":
+            return f"sqlite:///{self._tmp_path / name}.db"
+        if kind == "postgresql":
+            await _postgres_admin(f'CREATE DATABASE "{name}"')
+            self._drops.append(lambda: _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return f"postgresql://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
+        if kind == "mariadb":
+            await _mariadb_admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+            self._drops.append(lambda: _mariadb_admin(f"DROP DATABASE IF EXISTS `{name}`"))
+            password = f":{MARIADB_PASSWORD}" if MARIADB_PASSWORD else ""
+            return f"mysql://{MARIADB_USER}{password}@{MARIADB_HOST}:{MARIADB_PORT}/{name}"
+        raise ValueError(f"unknown database kind {kind!r}")
+
+    async def drop_all(self) -> None:
+        while self._drops:
+            await self._drops.pop()()
+
+
+@pytest.fixture
+async def database_factory(tmp_path: Path) -> AsyncIterator[DatabaseFactory]:
+    """`await database_factory("sqlite" | "postgresql" | "mariadb")` -> the URL of a fresh, empty
+    database (user-style URL, not normalised), dropped at the end of the test."""
+    databases = _Databases(tmp_path / "databases")
+    (tmp_path / "databases").mkdir()
+    try:
+        yield databases.create
+    finally:
+        await databases.drop_all()
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+async def database_url(request: pytest.FixtureRequest, database_factory: DatabaseFactory) -> str:
+    """A fresh database of each kind in turn (the test runs once per kind)."""
+    return await database_factory(request.param)
+
+
+@pytest.fixture
+async def store(database_url: str, tmp_path: Path) -> AsyncIterator[Store]:
+    """An opened (migrated) Store on `database_url`, closed at the end of the test."""
+    opened = await Store.open(database_url, data_dir=tmp_path / "data")
+    try:
+        yield opened
+    finally:
+        await opened.close()
