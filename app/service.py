@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from app import timeline
@@ -45,6 +45,8 @@ class Service:
     store: Store | None = None
     scheduler: SyncScheduler | None = None
     problems: list[Problem] = field(default_factory=list)
+    # Run after every sync (exporters); a failing hook is logged and never fails the sync.
+    after_sync: list[Callable[[SyncOutcome], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.clock is None:
@@ -127,6 +129,12 @@ class Service:
         finally:
             await gateway.close()
         _log_outcome(outcome)
+        for hook in self.after_sync:
+            try:
+                await hook(outcome)
+            except Exception as exc:
+                hook_name = getattr(hook, "__qualname__", repr(hook))
+                log.error("after-sync hook %s failed: %s", hook_name, _describe(exc))
         return outcome
 
 

@@ -1,0 +1,105 @@
+"""The interface every exporter implements (DESIGN.md: a new target is one new file).
+
+An exporter reads the store (never the gateway), is configured by a voluptuous schema whose
+values are stored in the store and edited on the /exporters page, and reports its status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import voluptuous as vol
+
+from app.pricing.source import CostSource
+from app.store import Store
+
+
+class ExporterError(Exception):
+    """A failure with a message the user can act on (shown as the exporter's last error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MqttBroker:
+    """A broker found by the supervisor (services/mqtt) or given by the MQTT_* settings."""
+
+    host: str
+    port: int = 1883
+    username: str = ""
+    password: str = ""
+    ssl: bool = False
+
+
+@dataclass
+class ExportContext:
+    """What an exporter may use. `costs` is None until the pricing engine provides costs."""
+
+    store: Store
+    clock: Callable[[], dt.datetime]
+    version: str
+    costs: CostSource | None = None
+    mqtt_broker: MqttBroker | None = None
+    request_sync: Callable[[], bool] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ExporterStatus:
+    enabled: bool = False
+    connected: bool = False
+    last_run: dt.datetime | None = None
+    last_success: dt.datetime | None = None
+    last_error: str | None = None
+    last_exported: str | None = None  # a human description of the newest point sent
+
+    def as_dict(self) -> dict[str, Any]:
+        def iso(value: dt.datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "enabled": self.enabled,
+            "connected": self.connected,
+            "last_run": iso(self.last_run),
+            "last_success": iso(self.last_success),
+            "last_error": self.last_error,
+            "last_exported": self.last_exported,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    items: int
+    detail: str = ""
+
+
+class BaseExporter(ABC):
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    config_schema: ClassVar[vol.Schema]
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, config: Mapping[str, Any], context: ExportContext) -> None:
+        self.config: dict[str, Any] = dict(self.config_schema(dict(config)))
+        self.context = context
+        self.status = ExporterStatus(enabled=bool(self.config.get("enabled", False)))
+
+    @abstractmethod
+    async def connect(self) -> None: ...
+
+    @abstractmethod
+    async def disconnect(self) -> None: ...
+
+    @abstractmethod
+    async def export(self) -> ExportResult:
+        """Send what is new since the last export (and the correction window) to the target."""
+
+    @abstractmethod
+    async def test_connection(self) -> str:
+        """Reach the target with the current settings; return what was reached or raise ExporterError."""
+
+
+AfterSync = Callable[[], Awaitable[None]]

@@ -1,0 +1,1 @@
+"""Offers catalogue, tariff rules and the cost engine."""
