@@ -1,0 +1,166 @@
+"""CostSource backed by the store: the chosen offer per PDL (store setting), stored readings, Tempo days.
+Re-pricing only reads the store: never a gateway call."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from app.domain import Direction, OffpeakRange, TempoColor
+from app.pricing.catalogue import PricedOffer, from_gateway, load_shipped, merge, parse_offer
+from app.pricing.engine import (
+    PARIS,
+    DayCost,
+    DaySlots,
+    group_by_local_day,
+    price_daily_total,
+    price_day,
+    subscription_for,
+)
+from app.pricing.source import BucketCost
+from app.store.repository import Store
+
+CHOSEN_KEY = "pricing.offer.{pdl}"
+OFFPEAK_KEY = "pricing.offpeak.{pdl}"
+USER_OFFERS_KEY = "pricing.user_offers"
+
+
+async def catalogue(store: Store) -> list[PricedOffer]:
+    """Shipped catalogue, merged with the gateway's offers and the user's offers/overrides."""
+    user_raw: list[dict[str, Any]] = await store.get_setting(USER_OFFERS_KEY) or []
+    user = [parse_offer(raw, where=f"user offer {i}", origin="user") for i, raw in enumerate(user_raw)]
+    return merge(load_shipped(), from_gateway(await store.offers()), user)
+
+
+def _parse_offpeak(text: str) -> tuple[OffpeakRange, ...]:
+    out = []
+    for part in text.replace(";", ",").split(","):
+        start, _, end = part.strip().partition("-")
+        out.append(OffpeakRange(dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())))
+    return tuple(out)
+
+
+class StoreCostSource:
+    """Implements app.pricing.source.CostSource."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def offers(self) -> list[PricedOffer]:
+        return await catalogue(self.store)
+
+    async def chosen_offer(self, usage_point_id: str) -> PricedOffer | None:
+        offers = {o.id: o for o in await self.offers()}
+        chosen = await self.store.get_setting(CHOSEN_KEY.format(pdl=usage_point_id))
+        if chosen in offers:
+            return offers[chosen]
+        points = {p.usage_point_id: p for p in await self.store.usage_points()}
+        point = points.get(usage_point_id)
+        contract = await self.store.contract(usage_point_id)
+        power = (contract.subscribed_power_kva if contract else None) or (
+            point.subscribed_power_kva if point else None
+        )
+        if power is None:
+            return None
+        option = point.pricing_option.value if point else "BASE"
+        if option not in ("BASE", "HC_HP", "TEMPO"):
+            option = "BASE"
+        regulated = [
+            o
+            for o in offers.values()
+            if o.provider.casefold() == "edf" and o.option == option and o.power_kva == power
+        ]
+        return min(regulated, key=lambda o: o.origin != "gateway", default=None)
+
+    async def offpeak(self, usage_point_id: str) -> tuple[OffpeakRange, ...]:
+        override = await self.store.get_setting(OFFPEAK_KEY.format(pdl=usage_point_id))
+        if override:
+            return _parse_offpeak(str(override))
+        contract = await self.store.contract(usage_point_id)
+        return contract.offpeak_hours if contract else ()
+
+    async def tempo_map(self, first: dt.date, last: dt.date) -> dict[dt.date, TempoColor]:
+        return {d.day: d.color for d in await self.store.tempo(first - dt.timedelta(days=1), last)}
+
+    async def curve_days(self, usage_point_id: str, first: dt.date, last: dt.date) -> dict[dt.date, DaySlots]:
+        start = dt.datetime.combine(first, dt.time(), PARIS).astimezone(dt.UTC)
+        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
+        readings = await self.store.intervals(usage_point_id, Direction.CONSUMPTION, start, end)
+        return group_by_local_day((r.start, r.minutes, r.average_w) for r in readings)
+
+    async def day_costs(
+        self, usage_point_id: str, first: dt.date, last: dt.date, offer: PricedOffer | None = None
+    ) -> list[DayCost]:
+        """Cost per Paris day: from the curve where there is one, else from the daily total (flagged)."""
+        offer = offer or await self.chosen_offer(usage_point_id)
+        if offer is None:
+            return []
+        days = await self.curve_days(usage_point_id, first, last)
+        tempo = await self.tempo_map(first, last)
+        offpeak = await self.offpeak(usage_point_id)
+        out: list[DayCost] = []
+        daily = await self.store.daily(usage_point_id, Direction.CONSUMPTION, first, last)
+        daily_by_day = {d.day: d.wh for d in daily}
+        for day in sorted(set(days) | set(daily_by_day)):
+            cost = (
+                price_day(offer, days[day], offpeak=offpeak, tempo=tempo)
+                if day in days
+                else price_daily_total(offer, day, daily_by_day[day])
+            )
+            if cost is not None:
+                out.append(cost)
+        return out
+
+    async def hourly(self, usage_point_id: str, start: dt.datetime, end: dt.datetime) -> list[BucketCost]:
+        offer = await self.chosen_offer(usage_point_id)
+        if offer is None:
+            return []
+        readings = await self.store.intervals(usage_point_id, Direction.CONSUMPTION, start, end)
+        first = start.astimezone(PARIS).date()
+        last = end.astimezone(PARIS).date()
+        tempo = await self.tempo_map(first, last)
+        offpeak = await self.offpeak(usage_point_id)
+        acc: dict[tuple[dt.datetime, str], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
+        for reading in readings:
+            hour = reading.start.replace(minute=0, second=0, microsecond=0)
+            days = group_by_local_day([(reading.start, reading.minutes, reading.average_w)])
+            for day in days.values():
+                cost = price_day(offer, day, offpeak=offpeak, tempo=tempo)
+                if cost is None:
+                    continue
+                for bucket, (wh, eur) in cost.buckets.items():
+                    entry = acc[(hour, bucket)]
+                    entry[0] += wh
+                    entry[1] += eur
+        return [
+            BucketCost(usage_point_id, hour, 60, bucket, int(v[0]), v[1], offer.id)
+            for (hour, bucket), v in sorted(acc.items())
+        ]
+
+    async def daily(self, usage_point_id: str, first: dt.date, last: dt.date) -> list[BucketCost]:
+        out = []
+        for cost in await self.day_costs(usage_point_id, first, last):
+            start = dt.datetime.combine(cost.day, dt.time(), PARIS).astimezone(dt.UTC)
+            minutes = int(
+                (
+                    dt.datetime.combine(cost.day + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
+                    - start
+                ).total_seconds()
+                // 60
+            )
+            for bucket, (wh, eur) in sorted(cost.buckets.items()):
+                out.append(BucketCost(usage_point_id, start, minutes, bucket, wh, eur, cost.offer_id))
+        return out
+
+    async def subscription(self, usage_point_id: str, first: dt.date, last: dt.date) -> Decimal:
+        offer = await self.chosen_offer(usage_point_id)
+        if offer is None:
+            return Decimal(0)
+        total = Decimal(0)
+        day = first
+        while day <= last:
+            total += subscription_for(offer, day)
+            day += dt.timedelta(days=1)
+        return total

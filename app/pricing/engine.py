@@ -1,0 +1,226 @@
+"""The cost engine (pure): tariff buckets of each slot, energy per bucket per Paris day, prices in force
+on that day, subscription prorated per day. Energy in integer Wh, money in Decimal euros."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from app.domain import OffpeakRange, TempoColor
+from app.pricing.catalogue import PricedOffer
+
+PARIS = ZoneInfo("Europe/Paris")
+TEMPO_HC_START = 22 * 60
+TEMPO_DAY_START = 6 * 60
+_KWH = Decimal(1000)
+_MICRO_EURO = Decimal("0.000001")
+
+
+@functools.lru_cache(maxsize=256)
+def offpeak_mask(ranges: tuple[OffpeakRange, ...]) -> tuple[bool, ...]:
+    """Whether each minute of a local day is off-peak (windows may cross midnight)."""
+    mask = [False] * 1440
+    for window in ranges:
+        start = window.start.hour * 60 + window.start.minute
+        end = window.end.hour * 60 + window.end.minute
+        minutes = range(start, end) if end > start else [*range(start, 1440), *range(0, end)]
+        for minute in minutes:
+            mask[minute] = True
+    return tuple(mask)
+
+
+@dataclass(slots=True)
+class DaySlots:
+    """Energy of one Paris day as (local minute of day, Wh) per slot; DST days have 46 or 50 slots."""
+
+    day: dt.date
+    slots: list[tuple[int, int]] = field(default_factory=list)
+
+
+def group_by_local_day(readings: Iterable[tuple[dt.datetime, int, int | None]]) -> dict[dt.date, DaySlots]:
+    """(UTC start, minutes, average W) -> slots per Paris day; missing slots (None) are skipped.
+    Wh of a slot is rounded to the nearest integer."""
+    out: dict[dt.date, DaySlots] = {}
+    for start, minutes, average_w in readings:
+        if average_w is None:
+            continue
+        local = start.astimezone(PARIS)
+        day = local.date()
+        slots = out.get(day)
+        if slots is None:
+            slots = out[day] = DaySlots(day)
+        slots.slots.append((local.hour * 60 + local.minute, (average_w * minutes + 30) // 60))
+    return out
+
+
+def bucket_energy(
+    offer: PricedOffer,
+    day: DaySlots,
+    *,
+    offpeak: tuple[OffpeakRange, ...],
+    tempo: Mapping[dt.date, TempoColor],
+) -> dict[str, int]:
+    """Wh per bucket of one Paris day under the offer's rules."""
+    out: dict[str, int] = defaultdict(int)
+    option = offer.option
+    if option == "BASE":
+        out["base"] = sum(wh for _, wh in day.slots)
+    elif option == "SEASONAL":
+        out["winter" if day.day.month in offer.winter_months else "summer"] = sum(wh for _, wh in day.slots)
+    elif option in ("HC_HP", "HC_WEEKEND"):
+        if option == "HC_WEEKEND" and day.day.weekday() >= 5:
+            out["hc"] = sum(wh for _, wh in day.slots)
+        else:
+            mask = offpeak_mask(offer.offpeak_hours or offpeak)
+            for minute, wh in day.slots:
+                out["hc" if mask[minute] else "hp"] += wh
+    elif option == "TEMPO":
+        today = tempo.get(day.day, TempoColor.BLUE).value.lower()
+        before = tempo.get(day.day - dt.timedelta(days=1), TempoColor.BLUE).value.lower()
+        for minute, wh in day.slots:
+            if minute < TEMPO_DAY_START:
+                out[f"tempo_{before}_hc"] += wh
+            elif minute >= TEMPO_HC_START:
+                out[f"tempo_{today}_hc"] += wh
+            else:
+                out[f"tempo_{today}_hp"] += wh
+    else:  # pragma: no cover - parse_offer rejects other options
+        raise ValueError(f"unsupported option {option}")
+    return dict(out)
+
+
+@dataclass(frozen=True, slots=True)
+class DayCost:
+    day: dt.date
+    offer_id: str
+    buckets: dict[str, tuple[int, Decimal]]  # bucket -> (Wh, euros)
+    subscription: Decimal
+    period_source: str
+    estimated: bool = False  # daily total only, offer with several prices: split unknown
+
+    @property
+    def wh(self) -> int:
+        return sum(wh for wh, _ in self.buckets.values())
+
+    @property
+    def energy_eur(self) -> Decimal:
+        return sum((eur for _, eur in self.buckets.values()), Decimal(0))
+
+
+def subscription_for(offer: PricedOffer, day: dt.date) -> Decimal:
+    """Monthly subscription in force on that day divided by the days of its month (to the micro-euro)."""
+    period = offer.period_on(day)
+    if period is None:
+        return Decimal(0)
+    next_month = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    daily = period.subscription_eur_month / (next_month - day.replace(day=1)).days
+    return daily.quantize(_MICRO_EURO)  # fixed precision so that day, month and year totals add up exactly
+
+
+def price_day(
+    offer: PricedOffer,
+    day: DaySlots,
+    *,
+    offpeak: tuple[OffpeakRange, ...] = (),
+    tempo: Mapping[dt.date, TempoColor] | None = None,
+) -> DayCost | None:
+    """Cost of one day of curve; None when the offer has no price in force that day."""
+    period = offer.period_on(day.day)
+    if period is None:
+        return None
+    energy = bucket_energy(offer, day, offpeak=offpeak, tempo=tempo or {})
+    prices = period.prices_eur_kwh
+    buckets = {name: (wh, wh * prices[name] / _KWH) for name, wh in energy.items()}
+    return DayCost(day.day, offer.id, buckets, subscription_for(offer, day.day), period.source)
+
+
+def price_daily_total(offer: PricedOffer, day: dt.date, wh: int) -> DayCost | None:
+    """A day known only by its daily total: exact under a single-price offer; otherwise priced at the
+    mean of the offer's energy prices and flagged `estimated`."""
+    period = offer.period_on(day)
+    if period is None:
+        return None
+    if offer.option == "SEASONAL":
+        name = "winter" if day.month in offer.winter_months else "summer"
+        return DayCost(
+            day,
+            offer.id,
+            {name: (wh, wh * period.prices_eur_kwh[name] / _KWH)},
+            subscription_for(offer, day),
+            period.source,
+        )
+    if offer.single_price:
+        return DayCost(
+            day,
+            offer.id,
+            {"base": (wh, wh * period.prices_eur_kwh["base"] / _KWH)},
+            subscription_for(offer, day),
+            period.source,
+        )
+    mean = sum(period.prices_eur_kwh.values(), Decimal(0)) / len(period.prices_eur_kwh)
+    return DayCost(
+        day,
+        offer.id,
+        {"unsplit": (wh, wh * mean / _KWH)},
+        subscription_for(offer, day),
+        period.source,
+        estimated=True,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    wh: int
+    energy_eur: Decimal
+    subscription_eur: Decimal
+    buckets: dict[str, tuple[int, Decimal]]
+    estimated_days: int
+    days: int
+
+    @property
+    def total_eur(self) -> Decimal:
+        return self.energy_eur + self.subscription_eur
+
+
+def totals(costs: Sequence[DayCost]) -> Totals:
+    buckets: dict[str, list[object]] = {}
+    wh = 0
+    energy = Decimal(0)
+    subscription = Decimal(0)
+    for cost in costs:
+        subscription += cost.subscription
+        for name, (b_wh, b_eur) in cost.buckets.items():
+            entry = buckets.setdefault(name, [0, Decimal(0)])
+            entry[0] = int(entry[0]) + b_wh  # type: ignore[call-overload]
+            entry[1] = entry[1] + b_eur  # type: ignore[operator]
+            wh += b_wh
+            energy += b_eur
+    return Totals(
+        wh,
+        energy,
+        subscription,
+        {k: (int(v[0]), v[1]) for k, v in buckets.items()},  # type: ignore[call-overload,misc]
+        sum(1 for c in costs if c.estimated),
+        len(costs),
+    )
+
+
+def group_totals(costs: Sequence[DayCost], period: str) -> dict[dt.date, Totals]:
+    """Totals per 'day', 'month' (key: first day) or 'year' (key: 1 January)."""
+    groups: dict[dt.date, list[DayCost]] = defaultdict(list)
+    for cost in costs:
+        if period == "day":
+            key = cost.day
+        elif period == "month":
+            key = cost.day.replace(day=1)
+        elif period == "year":
+            key = cost.day.replace(month=1, day=1)
+        else:
+            raise ValueError(f"unknown period {period!r}")
+        groups[key].append(cost)
+    return {key: totals(items) for key, items in sorted(groups.items())}

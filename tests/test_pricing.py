@@ -1,0 +1,213 @@
+"""Cost engine, catalogue and store-backed cost source."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.domain import OffpeakRange, TempoColor
+from app.pricing.catalogue import CatalogueError, load_file, load_shipped
+from app.pricing.costs import CHOSEN_KEY, StoreCostSource
+from app.pricing.engine import PARIS, group_by_local_day, group_totals, price_day, totals
+from tests.support import AiohttpServer, Clock, make_service, start_simulator
+
+OFFERS = {o.id: o for o in load_shipped()}
+NIGHT = (OffpeakRange(dt.time(22), dt.time(6)),)
+CENT = Decimal("0.01")
+
+
+def constant_load(
+    first: dt.date, last: dt.date, watts: int = 1000
+) -> list[tuple[dt.datetime, int, int | None]]:
+    """Half-hour slots at constant power over the Paris days [first, last] (500 Wh per slot at 1 kW)."""
+    start = dt.datetime.combine(first, dt.time(), PARIS).astimezone(dt.UTC)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
+    out = []
+    while start < end:
+        out.append((start, 30, watts))
+        start += dt.timedelta(minutes=30)
+    return out
+
+
+def test_hand_computed_tempo_month_across_the_1_february_2026_price_change() -> None:
+    # Tempo 6 kVA, constant 1 kW, 2026-01-16 .. 2026-02-15. All days BLUE except 31 Jan RED, 1 Feb WHITE.
+    # A day = 24 kWh: 00-06 6 kWh HC at the previous day's colour, 06-22 16 kWh HP, 22-24 2 kWh HC.
+    # Grid 2025-08-01: blue HC .1232 HP .1494, red HC .1460 HP .6468; sub 15.50/month.
+    # Grid 2026-02-01: blue HC .1325 HP .1612, white HC .1499 HP .1871, red HC .1575; sub 15.59/month.
+    # 16..30 Jan: 15 x (8 x .1232 + 16 x .1494) = 15 x 3.3760          = 50.6400
+    # 31 Jan (RED): 6 x .1232 (blue night) + 16 x .6468 + 2 x .1460    = 11.3800
+    # 1 Feb (WHITE): 6 x .1575 (red night, new grid) + 16 x .1871 + 2 x .1499 = 4.2384
+    # 2 Feb (BLUE): 6 x .1499 (white night) + 16 x .1612 + 2 x .1325   = 3.7436
+    # 3..15 Feb: 13 x (8 x .1325 + 16 x .1612) = 13 x 3.6392          = 47.3096
+    # energy = 117.3116; subscription 16 x 15.50/31 = 8.00 + 15 x 15.59/28 = 8.3518 -> bill 133.66
+    offer = OFFERS["edf-tempo-6"]
+    first, last = dt.date(2026, 1, 16), dt.date(2026, 2, 15)
+    tempo = {first + dt.timedelta(days=i): TempoColor.BLUE for i in range(-1, 31)}
+    tempo[dt.date(2026, 1, 31)] = TempoColor.RED
+    tempo[dt.date(2026, 2, 1)] = TempoColor.WHITE
+    days = group_by_local_day(constant_load(first, last))
+    costs = [c for d in days.values() if (c := price_day(offer, d, tempo=tempo)) is not None]
+    total = totals(costs)
+    assert total.wh == 31 * 24_000
+    assert total.energy_eur == Decimal("117.3116")
+    assert total.subscription_eur.quantize(CENT) == Decimal("16.35")
+    assert total.total_eur.quantize(CENT) == Decimal("133.66")
+    assert total.buckets["tempo_red_hp"] == (16_000, Decimal("10.3488"))
+    assert total.buckets["tempo_red_hc"][0] == 2_000 + 6_000  # 31 Jan evening + 1 Feb night
+
+
+def test_hand_computed_hphc_month_with_the_october_dst_change() -> None:
+    # HP/HC 9 kVA, off-peak 22:00-06:00, constant 1 kW, October 2025 (26 Oct has 25 hours).
+    # Normal day: 8 kWh HC + 16 kWh HP; 26 Oct: the repeated 02:00-03:00 hour is off-peak: 9 kWh HC.
+    # HC = 31 x 8 + 1 = 249 kWh x .1635 = 40.7115; HP = 31 x 16 = 496 kWh x .2081 = 103.2176
+    # energy 143.9291 + subscription 19.81 (whole month) = 163.7391 -> 163.74
+    offer = OFFERS["edf-hc_hp-9"]
+    days = group_by_local_day(constant_load(dt.date(2025, 10, 1), dt.date(2025, 10, 31)))
+    assert len(days[dt.date(2025, 10, 26)].slots) == 50
+    costs = [c for d in days.values() if (c := price_day(offer, d, offpeak=NIGHT)) is not None]
+    month = group_totals(costs, "month")[dt.date(2025, 10, 1)]
+    assert month.buckets == {"hc": (249_000, Decimal("40.7115")), "hp": (496_000, Decimal("103.2176"))}
+    assert month.subscription_eur.quantize(CENT) == Decimal("19.81")
+    assert month.total_eur.quantize(CENT) == Decimal("163.74")
+
+
+slots = st.lists(
+    st.tuples(
+        st.datetimes(min_value=dt.datetime(2025, 2, 1), max_value=dt.datetime(2026, 11, 1)).map(
+            lambda d: d.replace(minute=d.minute // 30 * 30, second=0, microsecond=0, tzinfo=dt.UTC)
+        ),
+        st.integers(min_value=0, max_value=12_000),
+    ),
+    max_size=200,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    slots,
+    st.sampled_from(sorted(OFFERS)),
+    st.sampled_from([TempoColor.BLUE, TempoColor.WHITE, TempoColor.RED]),
+)
+def test_bucket_totals_add_up(
+    readings: list[tuple[dt.datetime, int]], offer_id: str, color: TempoColor
+) -> None:
+    offer = OFFERS[offer_id]
+    unique = {start: w for start, w in readings}
+    days = group_by_local_day((s, 30, w) for s, w in unique.items())
+    tempo = {d + dt.timedelta(days=k): color for d in days for k in (-1, 0)}
+    costs = [c for d in days.values() if (c := price_day(offer, d, offpeak=NIGHT, tempo=tempo))]
+    expected_wh = sum((w * 30 + 30) // 60 for w in unique.values())
+    total = totals(costs)
+    assert total.wh == expected_wh
+    assert sum(wh for wh, _ in total.buckets.values()) == expected_wh
+    assert sum((e for _, e in total.buckets.values()), Decimal(0)) == total.energy_eur
+    for period in ("day", "month", "year"):
+        groups = group_totals(costs, period)
+        assert sum(g.wh for g in groups.values()) == expected_wh
+        assert sum((g.total_eur for g in groups.values()), Decimal(0)) == total.total_eur
+
+
+@pytest.mark.parametrize("change", [dt.date(2025, 8, 1), dt.date(2026, 2, 1)])
+@given(minute=st.integers(min_value=0, max_value=47))
+def test_price_changes_at_local_midnight(change: dt.date, minute: int) -> None:
+    offer = OFFERS["edf-base-6"]
+    before = change - dt.timedelta(days=1)
+    slot = dt.timedelta(minutes=30 * minute)
+    for day, period_day in ((before, before), (change, change)):
+        start = dt.datetime.combine(day, dt.time(), PARIS) + slot
+        parsed = group_by_local_day([(start.astimezone(dt.UTC), 30, 2000)])
+        cost = price_day(offer, parsed[day])
+        assert cost is not None
+        price = offer.period_on(period_day).prices_eur_kwh["base"]  # type: ignore[union-attr]
+        assert cost.buckets["base"] == (1000, price)
+    assert offer.period_on(before) != offer.period_on(change)
+
+
+@given(st.dates(min_value=dt.date(2025, 2, 2), max_value=dt.date(2026, 11, 1)), st.integers(0, 47))
+def test_tempo_night_after_midnight_is_priced_at_the_previous_day_colour(
+    day: dt.date, half_hour: int
+) -> None:
+    tempo = {day - dt.timedelta(days=1): TempoColor.RED, day: TempoColor.BLUE}
+    start = dt.datetime.combine(day, dt.time(), PARIS) + dt.timedelta(minutes=30 * half_hour)
+    parsed = group_by_local_day([(start.astimezone(dt.UTC), 30, 1000)])
+    if day not in parsed:  # the non-existent spring-forward hour
+        return
+    cost = price_day(OFFERS["edf-tempo-6"], parsed[day], tempo=tempo)
+    assert cost is not None
+    local = start.astimezone(PARIS)
+    expected = "tempo_red_hc" if local.hour < 6 else "tempo_blue_hc" if local.hour >= 22 else "tempo_blue_hp"
+    assert list(cost.buckets) == [expected]
+
+
+def test_a_bad_catalogue_file_names_the_file_and_the_field(tmp_path: Path) -> None:
+    raw = json.loads((Path(__file__).parents[1] / "app/pricing/offers/edf_tarif_bleu.json").read_text())
+    raw["offers"][2]["periods"][1]["subscription_eur_month"] = "abc"
+    bad = tmp_path / "broken.json"
+    bad.write_text(json.dumps(raw))
+    with pytest.raises(
+        CatalogueError, match=r"broken\.json offers\.2: field periods\.1\.subscription_eur_month"
+    ):
+        load_file(bad)
+    del raw["offers"][0]["periods"][0]["prices_eur_kwh"]["base"]
+    raw["offers"][2]["periods"][1]["subscription_eur_month"] = "1"
+    bad.write_text(json.dumps(raw))
+    with pytest.raises(
+        CatalogueError, match=r"offers\.0: offer edf-base-6: field periods\.0\.prices_eur_kwh"
+    ):
+        load_file(bad)
+
+
+def test_the_shipped_catalogue_covers_every_edf_option_and_power_without_gaps() -> None:
+    for option in ("base", "hc_hp", "tempo"):
+        for kva in (6, 9):
+            offer = OFFERS[f"edf-{option}-{kva}"]
+            assert offer.periods[0].valid_from == dt.date(2025, 2, 1)
+            assert offer.periods[-1].valid_to is None
+            assert all(p.source for p in offer.periods)
+
+
+async def test_costs_from_synced_data_and_repricing_without_gateway_calls(
+    aiohttp_server: AiohttpServer, tmp_path: Path
+) -> None:
+    clock = Clock()
+    server, state = await start_simulator(aiohttp_server, clock)
+    service = make_service(tmp_path, str(server.make_url("/")), clock)
+    await service.start(schedule=False)
+    try:
+        await service.sync()
+        assert service.store is not None
+        source = StoreCostSource(service.store)
+        pdl = "09222222222222"
+        chosen = await source.chosen_offer(pdl)
+        assert chosen is not None and (chosen.provider, chosen.option, chosen.power_kva) == (
+            "EDF",
+            "HC_HP",
+            9,
+        )
+        first, last = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
+        rows = await source.daily(pdl, first, last)
+        assert {r.bucket for r in rows} == {"hp", "hc"}
+        assert all(r.offer_id == chosen.id for r in rows)
+        hp_hc = sum((r.euros for r in rows), Decimal(0))
+        assert hp_hc > 0
+        calls = len(state.requests)
+        base = next(o for o in await source.offers() if o.option == "BASE" and o.power_kva == 9)
+        await service.store.set_setting(CHOSEN_KEY.format(pdl=pdl), base.id)
+        rebased = await source.daily(pdl, first, last)
+        assert {r.bucket for r in rebased} == {"base"}
+        assert sum(r.wh for r in rebased) == sum(r.wh for r in rows)
+        assert sum((r.euros for r in rebased), Decimal(0)) != hp_hc
+        assert len(state.requests) == calls  # re-pricing made no gateway call
+        assert (await source.subscription(pdl, first, last)).quantize(CENT) == Decimal("19.56")
+        hourly = await source.hourly(
+            pdl, dt.datetime(2026, 10, 5, tzinfo=dt.UTC), dt.datetime(2026, 10, 6, tzinfo=dt.UTC)
+        )
+        assert len({h.start for h in hourly}) == 24
+    finally:
+        await service.stop()
