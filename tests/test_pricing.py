@@ -28,7 +28,7 @@ def constant_load(
     """Half-hour slots at constant power over the Paris days [first, last] (500 Wh per slot at 1 kW)."""
     start = dt.datetime.combine(first, dt.time(), PARIS).astimezone(dt.UTC)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
-    out = []
+    out: list[tuple[dt.datetime, int, int | None]] = []
     while start < end:
         out.append((start, 30, watts))
         start += dt.timedelta(minutes=30)
