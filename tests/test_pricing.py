@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,8 +18,10 @@ from app.domain import OffpeakRange, TempoColor
 from app.pricing.catalogue import CatalogueError, load_file, load_shipped
 from app.pricing.costs import CHOSEN_KEY, StoreCostSource
 from app.pricing.engine import PARIS, group_by_local_day, group_totals, price_day, totals
+from app.web.app import create_app
 from tests.support import AiohttpServer, Clock, make_service, start_simulator
 
+AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 OFFERS = {o.id: o for o in load_shipped()}
 NIGHT = (OffpeakRange(dt.time(22), dt.time(6)),)
 CENT = Decimal("0.01")
@@ -209,5 +214,79 @@ async def test_costs_from_synced_data_and_repricing_without_gateway_calls(
             pdl, dt.datetime(2026, 10, 5, tzinfo=dt.UTC), dt.datetime(2026, 10, 6, tzinfo=dt.UTC)
         )
         assert len({h.start for h in hourly}) == 24
+    finally:
+        await service.stop()
+
+
+async def test_pricing_pages_and_api_on_synced_data(
+    aiohttp_server: AiohttpServer, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    clock = Clock()
+    server, state = await start_simulator(aiohttp_server, clock)
+    service = make_service(tmp_path, str(server.make_url("/")), clock)
+    await service.start(schedule=False)
+    try:
+        await service.sync()
+        client = await aiohttp_client(create_app(service))
+        calls = len(state.requests)
+        for page, marker in (
+            ("consumption_euro", "grand-total"),
+            ("simulation", "simulation"),
+            ("bilan", "bilan"),
+            ("offers", "offer-choice"),
+        ):
+            response = await client.get(f"/{page}?pdl=09333333333333")
+            assert response.status == 200, page
+            html = await response.text()
+            assert marker in html
+            assert 'href="/' not in html and 'action="/' not in html  # relative URLs only (ingress)
+        sim = await (await client.get("/api/pricing/simulation?pdl=09222222222222")).json()
+        assert (sim["power_kva"] == 9 and sim["next_power_kva"] is None) or sim["next_power_kva"] > 9
+        totals_eur = [Decimal(r["total_eur"]) for r in sim["offers"]]
+        assert totals_eur == sorted(totals_eur) and len(totals_eur) >= 4
+        current = next(r for r in sim["offers"] if r["offer_id"] == sim["current_offer_id"])
+        assert current["saving_eur"] == "0.00"
+        assert all(len(r["months"]) >= 12 for r in sim["offers"])
+        bilan = await (await client.get("/api/pricing/bilan?pdl=09333333333333")).json()
+        assert bilan["has_production"]
+        assert any(y["self_consumption_rate"] is not None for y in bilan["years"])
+        english = await client.get("/simulation?lang=en")
+        assert "Offer simulation" in await english.text()
+        # choosing another offer re-prices from the store; a bad offer gets a clear 400, nothing lost
+        bad = await client.post("/api/pricing/offers", json={"pdl": "09222222222222", "offer": "nope"})
+        assert bad.status == 400 and "unknown offer" in (await bad.json())["error"]
+        bad_user = await client.post(
+            "/api/pricing/offers",
+            json={"user_offer": {"id": "x", "provider": "Me", "name": "n", "option": "BASE"}},
+        )
+        assert bad_user.status == 400 and "power_kva" in (await bad_user.json())["error"]
+        user_offer = {
+            "id": "my-offer",
+            "provider": "Me",
+            "name": "Negotiated",
+            "option": "BASE",
+            "power_kva": 9,
+            "periods": [
+                {
+                    "valid_from": "2024-01-01",
+                    "valid_to": None,
+                    "subscription_eur_month": "10",
+                    "prices_eur_kwh": {"base": "0.1"},
+                    "source": "my contract",
+                }
+            ],
+        }
+        ok = await client.post(
+            "/api/pricing/offers",
+            json={"pdl": "09222222222222", "offer": "my-offer", "user_offer": user_offer},
+        )
+        assert ok.status == 200
+        costs = await (
+            await client.get("/api/pricing/consumption_euro?pdl=09222222222222&period=year")
+        ).json()
+        assert costs["offer"] == "my-offer"
+        assert costs["sources"] == ["my contract"]
+        assert Decimal(costs["total"]["energy_eur"]) == (Decimal(costs["total"]["wh"]) / 10000).quantize(CENT)
+        assert len(state.requests) == calls
     finally:
         await service.stop()

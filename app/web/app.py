@@ -39,6 +39,9 @@ def create_app(service: Service) -> web.Application:
     app.router.add_post("/api/sync", api_sync)
     app.router.add_get("/health", health)
     app.router.add_static("/static/", HERE / "static", name="static")
+    from app.web.pricing_pages import setup_pricing_pages  # here: pricing_pages imports this module
+
+    setup_pricing_pages(app)
     return app
 
 

@@ -1,0 +1,177 @@
+"""Offer simulation and bilan as plain dicts (pure; pages, JSON API and future charts reuse them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from app.domain import OffpeakRange, TempoColor
+from app.pricing.catalogue import PricedOffer
+from app.pricing.engine import DayCost, DaySlots, group_totals, price_daily_total, price_day, totals
+
+CENT = Decimal("0.01")
+
+
+def _eur(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+def price_period(
+    offer: PricedOffer,
+    days: Mapping[dt.date, DaySlots],
+    daily_totals: Mapping[dt.date, int],
+    *,
+    offpeak: tuple[OffpeakRange, ...],
+    tempo: Mapping[dt.date, TempoColor],
+) -> list[DayCost]:
+    out = []
+    for day in sorted(set(days) | set(daily_totals)):
+        cost = (
+            price_day(offer, days[day], offpeak=offpeak, tempo=tempo)
+            if day in days
+            else price_daily_total(offer, day, daily_totals[day])
+        )
+        if cost is not None:
+            out.append(cost)
+    return out
+
+
+def costs_summary(costs: Sequence[DayCost], period: str) -> dict[str, Any]:
+    """Totals per day/month/year and per bucket, subscription apart (euros as strings, Wh as ints)."""
+    rows = []
+    for key, total in group_totals(costs, period).items():
+        rows.append(
+            {
+                "period": key.isoformat(),
+                "wh": total.wh,
+                "energy_eur": _eur(total.energy_eur),
+                "subscription_eur": _eur(total.subscription_eur),
+                "total_eur": _eur(total.total_eur),
+                "buckets": {
+                    k: {"wh": wh, "eur": _eur(eur)} for k, (wh, eur) in sorted(total.buckets.items())
+                },
+                "estimated_days": total.estimated_days,
+            }
+        )
+    whole = totals(costs)
+    return {
+        "rows": rows,
+        "total": {
+            "wh": whole.wh,
+            "energy_eur": _eur(whole.energy_eur),
+            "subscription_eur": _eur(whole.subscription_eur),
+            "total_eur": _eur(whole.total_eur),
+            "estimated_days": whole.estimated_days,
+        },
+        "sources": sorted({c.period_source for c in costs}),
+    }
+
+
+def simulate(
+    offers: Sequence[PricedOffer],
+    days: Mapping[dt.date, DaySlots],
+    daily_totals: Mapping[dt.date, int],
+    *,
+    power_kva: int,
+    current_offer_id: str | None,
+    offpeak: tuple[OffpeakRange, ...],
+    tempo: Mapping[dt.date, TempoColor],
+    first: dt.date,
+    last: dt.date,
+) -> dict[str, Any]:
+    """Every offer at the user's power (and the next power up) priced on [first, last], ranked."""
+    powers = sorted({o.power_kva for o in offers})
+    next_up = next((p for p in powers if p > power_kva), None)
+    expected_days = (last - first).days + 1
+    curve_days = sum(1 for d in days if first <= d <= last)
+    results: list[dict[str, Any]] = []
+    for offer in offers:
+        if offer.power_kva not in (power_kva, next_up):
+            continue
+        costs = [
+            c
+            for c in price_period(offer, days, daily_totals, offpeak=offpeak, tempo=tempo)
+            if first <= c.day <= last
+        ]
+        if not costs:
+            continue
+        whole = totals(costs)
+        results.append(
+            {
+                "offer_id": offer.id,
+                "provider": offer.provider,
+                "name": offer.name,
+                "option": offer.option,
+                "power_kva": offer.power_kva,
+                "origin": offer.origin,
+                "total": whole.total_eur,
+                "estimated_days": whole.estimated_days,
+                "priced_days": whole.days,
+                "months": {
+                    k.isoformat()[:7]: _eur(v.total_eur) for k, v in group_totals(costs, "month").items()
+                },
+            }
+        )
+    results.sort(key=lambda r: r["total"])
+    current: Decimal | None = next((r["total"] for r in results if r["offer_id"] == current_offer_id), None)
+    for rank, row in enumerate(results, 1):
+        row["rank"] = rank
+        row["saving_eur"] = _eur(current - row["total"]) if current is not None else None
+        row["total_eur"] = _eur(row.pop("total"))
+    return {
+        "first": first.isoformat(),
+        "last": last.isoformat(),
+        "power_kva": power_kva,
+        "next_power_kva": next_up,
+        "current_offer_id": current_offer_id,
+        "curve_days": curve_days,
+        "expected_days": expected_days,
+        "gaps": curve_days < expected_days,
+        "offers": [r for r in results if r["power_kva"] == power_kva],
+        "next_power": [r for r in results if r["power_kva"] == next_up],
+    }
+
+
+def bilan(
+    consumption: Mapping[dt.date, int],
+    production: Mapping[dt.date, int],
+    self_consumed: Mapping[dt.date, int],
+    hp_hc: Mapping[dt.date, tuple[int, int]],
+) -> dict[str, Any]:
+    """Per year: consumption, production, self-consumption (from the curves: min(cons, prod) per slot),
+    surplus and HP/HC share. Keys of the inputs are Paris days."""
+    years: dict[int, dict[str, int]] = {}
+    for source, key in (
+        (consumption, "consumption_wh"),
+        (production, "production_wh"),
+        (self_consumed, "self_wh"),
+    ):
+        for day, wh in source.items():
+            years.setdefault(day.year, {}).setdefault(key, 0)
+            years[day.year][key] += wh
+    for day, (hp_wh, hc_wh) in hp_hc.items():
+        split = years.setdefault(day.year, {})
+        split["hp_wh"] = split.get("hp_wh", 0) + hp_wh
+        split["hc_wh"] = split.get("hc_wh", 0) + hc_wh
+    rows = []
+    previous: int | None = None
+    for year_key in sorted(years):
+        data = years[year_key]
+        cons, prod, own = data.get("consumption_wh", 0), data.get("production_wh", 0), data.get("self_wh", 0)
+        hp, hc = data.get("hp_wh", 0), data.get("hc_wh", 0)
+        rows.append(
+            {
+                "year": year_key,
+                "consumption_wh": cons,
+                "production_wh": prod,
+                "self_consumed_wh": own,
+                "surplus_wh": max(prod - own, 0),
+                "self_consumption_rate": round(own / prod * 100, 1) if prod else None,
+                "hc_share": round(hc / (hp + hc) * 100, 1) if hp + hc else None,
+                "change_vs_previous": round((cons - previous) / previous * 100, 1) if previous else None,
+            }
+        )
+        previous = cons
+    return {"years": rows, "has_production": any(r["production_wh"] for r in rows)}

@@ -1,0 +1,329 @@
+"""Pages and JSON API for costs: /consumption_euro, /simulation, /bilan, /offers (selector and overrides).
+
+Data builders return plain dicts so that pages, the JSON API and charts share them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from app.domain import Direction
+from app.pricing.catalogue import CatalogueError, parse_offer
+from app.pricing.costs import CHOSEN_KEY, OFFPEAK_KEY, USER_OFFERS_KEY, StoreCostSource, _parse_offpeak
+from app.pricing.engine import PARIS, group_by_local_day
+from app.pricing.simulation import bilan, costs_summary, simulate
+from app.service import Service
+from app.store.repository import Store
+
+TEXTS: Mapping[str, Mapping[str, str]] = {
+    "fr": {
+        "consumption_euro": "Consommation en euros",
+        "simulation": "Simulation d'offres",
+        "bilan": "Bilan",
+        "offers": "Offres et tarifs",
+        "period": "Période",
+        "energy": "Énergie",
+        "subscription": "Abonnement",
+        "total": "Total",
+        "bucket": "Poste",
+        "rank": "Rang",
+        "offer": "Offre",
+        "saving": "Économie vs offre actuelle",
+        "next_power": "Et à la puissance supérieure",
+        "gaps": "Courbe de charge incomplète : {curve} jours sur {expected}. Résultats partiels.",
+        "estimated": "{n} jour(s) sans courbe : prix exact seulement en offre à prix unique.",
+        "no_data": "Pas encore de données pour ce point de livraison.",
+        "choose": "Offre choisie",
+        "save": "Enregistrer",
+        "offpeak_override": "Heures creuses (ex. 22:00-06:00, 12:00-14:00)",
+        "user_offer": "Ajouter ou remplacer une offre (JSON)",
+        "saved": "Enregistré.",
+        "year": "Année",
+        "consumption": "Consommation",
+        "production": "Production",
+        "self_rate": "Taux d'autoconsommation",
+        "surplus": "Surplus",
+        "hc_share": "Part HC",
+        "yoy": "Évolution",
+        "sources": "Sources des prix",
+        "day": "jour",
+        "month": "mois",
+    },
+    "en": {
+        "consumption_euro": "Consumption in euros",
+        "simulation": "Offer simulation",
+        "bilan": "Summary",
+        "offers": "Offers and prices",
+        "period": "Period",
+        "energy": "Energy",
+        "subscription": "Subscription",
+        "total": "Total",
+        "bucket": "Bucket",
+        "rank": "Rank",
+        "offer": "Offer",
+        "saving": "Saving vs current offer",
+        "next_power": "And at the next power up",
+        "gaps": "The load curve has gaps: {curve} days out of {expected}. Results are incomplete.",
+        "estimated": "{n} day(s) without curve: exact price only under a single-price offer.",
+        "no_data": "No data yet for this usage point.",
+        "choose": "Chosen offer",
+        "save": "Save",
+        "offpeak_override": "Off-peak hours (e.g. 22:00-06:00, 12:00-14:00)",
+        "user_offer": "Add or override an offer (JSON)",
+        "saved": "Saved.",
+        "year": "Year",
+        "consumption": "Consumption",
+        "production": "Production",
+        "self_rate": "Self-consumption rate",
+        "surplus": "Surplus",
+        "hc_share": "Off-peak share",
+        "yoy": "Change",
+        "sources": "Price sources",
+        "day": "day",
+        "month": "month",
+    },
+}
+
+
+def _today(service: Service) -> dt.date:
+    return service.now().astimezone(PARIS).date()
+
+
+async def _pdl(store: Store, requested: str | None) -> str | None:
+    points = [p.usage_point_id for p in await store.usage_points()]
+    if requested in points:
+        return requested
+    return points[0] if points else None
+
+
+async def consumption_euro_data(store: Store, pdl: str, period: str, today: dt.date) -> dict[str, Any]:
+    source = StoreCostSource(store)
+    span = {"day": 31, "month": 366, "year": 3 * 366}[period]
+    offer = await source.chosen_offer(pdl)
+    costs = await source.day_costs(pdl, today - dt.timedelta(days=span), today, offer)
+    return {
+        "usage_point_id": pdl,
+        "period": period,
+        "offer": offer.id if offer else None,
+        **costs_summary(costs, period),
+    }
+
+
+async def simulation_data(store: Store, pdl: str, today: dt.date) -> dict[str, Any]:
+    source = StoreCostSource(store)
+    last = today - dt.timedelta(days=1)
+    first = last - dt.timedelta(days=364)
+    offers = await source.offers()
+    current = await source.chosen_offer(pdl)
+    contract = await store.contract(pdl)
+    power = (contract.subscribed_power_kva if contract else None) or (current.power_kva if current else 6)
+    days = await source.curve_days(pdl, first, last)
+    daily = {d.day: d.wh for d in await store.daily(pdl, Direction.CONSUMPTION, first, last)}
+    return simulate(
+        offers,
+        days,
+        daily,
+        power_kva=power,
+        current_offer_id=current.id if current else None,
+        offpeak=await source.offpeak(pdl),
+        tempo=await source.tempo_map(first, last),
+        first=first,
+        last=last,
+    )
+
+
+async def bilan_data(store: Store, pdl: str, today: dt.date) -> dict[str, Any]:
+    source = StoreCostSource(store)
+    first = today.replace(year=today.year - 3, month=1, day=1)
+    consumption = {d.day: d.wh for d in await store.daily(pdl, Direction.CONSUMPTION, first, today)}
+    points = {p.usage_point_id: p for p in await store.usage_points()}
+    point = points.get(pdl)
+    production_pdl = getattr(point, "linked_production_pdl_id", None) or pdl
+    production = {d.day: d.wh for d in await store.daily(production_pdl, Direction.PRODUCTION, first, today)}
+    start = dt.datetime.combine(first, dt.time(), PARIS).astimezone(dt.UTC)
+    end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
+    cons_curve = await store.intervals(pdl, Direction.CONSUMPTION, start, end)
+    prod_curve = {
+        r.start: r.average_w for r in await store.intervals(production_pdl, Direction.PRODUCTION, start, end)
+    }
+    self_consumed: dict[dt.date, int] = {}
+    for r in cons_curve:
+        produced = prod_curve.get(r.start)
+        if r.average_w is None or produced is None:
+            continue
+        day = r.start.astimezone(PARIS).date()
+        self_consumed[day] = self_consumed.get(day, 0) + (min(r.average_w, produced) * r.minutes + 30) // 60
+    offpeak = await source.offpeak(pdl)
+    hp_hc: dict[dt.date, tuple[int, int]] = {}
+    if offpeak:
+        from app.pricing.engine import offpeak_mask
+
+        mask = offpeak_mask(offpeak)
+        for day, slots in group_by_local_day((r.start, r.minutes, r.average_w) for r in cons_curve).items():
+            hc = sum(wh for minute, wh in slots.slots if mask[minute])
+            hp_hc[day] = (sum(wh for _, wh in slots.slots) - hc, hc)
+    return {"usage_point_id": pdl, **bilan(consumption, production, self_consumed, hp_hc)}
+
+
+async def offers_data(store: Store, pdl: str | None) -> dict[str, Any]:
+    source = StoreCostSource(store)
+    chosen = await source.chosen_offer(pdl) if pdl else None
+    return {
+        "usage_point_id": pdl,
+        "chosen": chosen.id if chosen else None,
+        "offpeak": ", ".join(str(r) for r in await source.offpeak(pdl)) if pdl else "",
+        "offers": [
+            {
+                "id": o.id,
+                "provider": o.provider,
+                "name": o.name,
+                "option": o.option,
+                "power_kva": o.power_kva,
+                "origin": o.origin,
+                "periods": [
+                    {
+                        "valid_from": p.valid_from.isoformat(),
+                        "valid_to": p.valid_to.isoformat() if p.valid_to else None,
+                        "subscription_eur_month": str(p.subscription_eur_month),
+                        "prices_eur_kwh": {k: str(v) for k, v in p.prices_eur_kwh.items()},
+                        "source": p.source,
+                    }
+                    for p in o.periods
+                ],
+            }
+            for o in await source.offers()
+        ],
+    }
+
+
+def _service(request: web.Request) -> Service:
+    from app.web.app import SERVICE
+
+    return request.app[SERVICE]
+
+
+def _lang(request: web.Request) -> str:
+    from app.web.app import LANG
+
+    return str(request[LANG])
+
+
+async def _context(request: web.Request, page: str) -> dict[str, Any]:
+    from app.web import i18n
+    from app.web.app import build_status
+
+    lang = _lang(request)
+    service = _service(request)
+    store = service.store
+    pdl = await _pdl(store, request.query.get("pdl")) if store is not None else None
+    points = [p.usage_point_id for p in await store.usage_points()] if store is not None else []
+    return {
+        "status": await build_status(service, lang),
+        "t": {**i18n.TEXTS[lang], **TEXTS[lang]},
+        "lang": lang,
+        "other_lang": "en" if lang == "fr" else "fr",
+        "page": page,
+        "pdl": pdl,
+        "points": points,
+        "notice": request.query.get("notice"),
+        "error": None,
+    }
+
+
+async def _page(request: web.Request, page: str) -> web.Response:
+    context = await _context(request, page)
+    store = _service(request).store
+    data: dict[str, Any] | None = None
+    if store is not None and context["pdl"] is not None:
+        data = await _data(store, page, context["pdl"], request, _today(_service(request)))
+    context["data"] = data
+    return aiohttp_jinja2.render_template("pricing.html", request, context)
+
+
+async def _data(store: Store, page: str, pdl: str, request: web.Request, today: dt.date) -> dict[str, Any]:
+    if page == "consumption_euro":
+        period = request.query.get("period", "month")
+        if period not in ("day", "month", "year"):
+            period = "month"
+        return await consumption_euro_data(store, pdl, period, today)
+    if page == "simulation":
+        return await simulation_data(store, pdl, today)
+    if page == "bilan":
+        return await bilan_data(store, pdl, today)
+    return await offers_data(store, pdl)
+
+
+def _handler(page: str) -> Any:
+    async def html(request: web.Request) -> web.Response:
+        return await _page(request, page)
+
+    async def api(request: web.Request) -> web.Response:
+        service = _service(request)
+        if service.store is None:
+            return web.json_response({"error": "store_unavailable"}, status=503)
+        pdl = await _pdl(service.store, request.query.get("pdl"))
+        if pdl is None and page != "offers":
+            return web.json_response({"error": "no_usage_point"}, status=404)
+        return web.json_response(await _data(service.store, page, pdl or "", request, _today(service)))
+
+    return html, api
+
+
+async def save_choice(request: web.Request) -> web.StreamResponse:
+    """Form/JSON: chosen offer, off-peak override, user offer (JSON). Bad input: 400 with a clear message."""
+    service = _service(request)
+    store = service.store
+    if store is None:
+        return web.json_response({"error": "store_unavailable"}, status=503)
+    form: Mapping[str, Any] = (
+        await request.json() if request.content_type == "application/json" else dict(await request.post())
+    )
+    pdl = await _pdl(store, str(form.get("pdl", "")))
+    try:
+        offers = {o.id for o in await StoreCostSource(store).offers()}
+        if form.get("user_offer"):
+            raw = (
+                json.loads(str(form["user_offer"]))
+                if isinstance(form["user_offer"], str)
+                else form["user_offer"]
+            )
+            parse_offer(raw, where="user offer")
+            user = [
+                o for o in (await store.get_setting(USER_OFFERS_KEY) or []) if o.get("id") != raw.get("id")
+            ]
+            await store.set_setting(USER_OFFERS_KEY, [*user, raw])
+            offers.add(raw["id"])
+        if pdl and form.get("offer"):
+            if form["offer"] not in offers:
+                raise CatalogueError(f"unknown offer {form['offer']!r}")
+            await store.set_setting(CHOSEN_KEY.format(pdl=pdl), str(form["offer"]))
+        if pdl and "offpeak" in form:
+            text = str(form["offpeak"]).strip()
+            if text:
+                _parse_offpeak(text)
+            await store.set_setting(OFFPEAK_KEY.format(pdl=pdl), text or None)
+    except (CatalogueError, ValueError) as exc:
+        message = str(exc)
+        if request.content_type == "application/json":
+            return web.json_response({"error": message}, status=400)
+        context = await _context(request, "offers")
+        context["error"] = message
+        context["data"] = await offers_data(store, pdl)
+        return aiohttp_jinja2.render_template("pricing.html", request, context, status=400)
+    if request.content_type == "application/json":
+        return web.json_response({"saved": True})
+    raise web.HTTPSeeOther(f"offers?pdl={pdl or ''}&notice=saved&lang={_lang(request)}")
+
+
+def setup_pricing_pages(app: web.Application) -> None:
+    for page in ("consumption_euro", "simulation", "bilan", "offers"):
+        html, api = _handler(page)
+        app.router.add_get(f"/{page}", html)
+        app.router.add_get(f"/api/pricing/{page}", api)
+    app.router.add_post("/offers", save_choice)
+    app.router.add_post("/api/pricing/offers", save_choice)
