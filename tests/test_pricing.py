@@ -255,17 +255,12 @@ async def test_pricing_pages_and_api_on_synced_data(
         # choosing another offer re-prices from the store; a bad offer gets a clear 400, nothing lost
         bad = await client.post("/api/pricing/offers", json={"pdl": "09222222222222", "offer": "nope"})
         assert bad.status == 400 and "unknown offer" in (await bad.json())["error"]
-        bad_user = await client.post(
-            "/api/pricing/offers",
-            json={"user_offer": {"id": "x", "provider": "Me", "name": "n", "option": "BASE"}},
-        )
-        assert bad_user.status == 400 and "power_kva" in (await bad_user.json())["error"]
         user_offer = {
             "id": "my-offer",
             "provider": "Me",
             "name": "Negotiated",
             "option": "BASE",
-            "power_kva": 9,
+            "power_kva": 0,
             "periods": [
                 {
                     "valid_from": "2024-01-01",
@@ -276,6 +271,9 @@ async def test_pricing_pages_and_api_on_synced_data(
                 }
             ],
         }
+        bad_user = await client.post("/api/pricing/offers", json={"user_offer": user_offer})
+        assert bad_user.status == 400 and "field power_kva" in (await bad_user.json())["error"]
+        user_offer["power_kva"] = 9
         ok = await client.post(
             "/api/pricing/offers",
             json={"pdl": "09222222222222", "offer": "my-offer", "user_offer": user_offer},
