@@ -59,6 +59,7 @@ from app.domain import (
     TempoColor,
     TempoDay,
     UsagePoint,
+    merge_date_ranges,
 )
 from app.store import migrate
 from app.store.engine import SQLITE_BEGIN_OPTION, create_engine, normalise_database_url, sqlite_path
@@ -576,7 +577,7 @@ class Store:
             .order_by(sync_coverage.c.first_day)
         )
         stored = [DateRange(first, last) for first, last in result]
-        merged = merge_ranges([*stored, *covered])
+        merged = merge_date_ranges([*stored, *covered])
         if merged == stored:
             return
         await conn.execute(delete(sync_coverage).where(where))
@@ -593,7 +594,7 @@ class Store:
                 .where(sync_coverage.c.usage_point_id == usage_point_id, sync_coverage.c.kind == kind.value)
                 .order_by(sync_coverage.c.first_day)
             )
-            return merge_ranges(DateRange(first, last) for first, last in result)
+            return merge_date_ranges(DateRange(first, last) for first, last in result)
 
     async def all_coverage(self) -> dict[tuple[str, DataKind], list[DateRange]]:
         async with self._read() as conn:
@@ -610,7 +611,7 @@ class Store:
                 kind = _data_kind(kind_text)
                 if kind is not None:
                     grouped.setdefault((pdl, kind), []).append(DateRange(first, last))
-        return {key: merge_ranges(ranges) for key, ranges in sorted(grouped.items())}
+        return {key: merge_date_ranges(ranges) for key, ranges in sorted(grouped.items())}
 
     # ------------------------------------------------------------------ reads
 
@@ -911,18 +912,6 @@ class Store:
 # Aliases: the methods `contract` and `address` shadow the table names inside the class body.
 _contract_table = contract
 _address_table = address
-
-
-def merge_ranges(ranges: Iterable[DateRange]) -> list[DateRange]:
-    """Sorted, disjoint ranges covering the same days; overlapping and adjacent ranges are merged."""
-    merged: list[DateRange] = []
-    for current in sorted(ranges):
-        if merged and current.first <= merged[-1].last + _ONE_DAY:
-            if current.last > merged[-1].last:
-                merged[-1] = DateRange(merged[-1].first, current.last)
-        else:
-            merged.append(current)
-    return merged
 
 
 def _fit(table: Table, row: dict[str, Any]) -> dict[str, Any]:
