@@ -232,7 +232,6 @@ class Integrations:
     retry_first_delay: float = RETRY_FIRST_DELAY
     _session: aiohttp.ClientSession | None = None
     _task: asyncio.Task[None] | None = None
-    checked: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def supervisor(self) -> SupervisorClient | None:
@@ -252,6 +251,12 @@ class Integrations:
                 log.warning("supervisor: cannot read the add-on info: %s", exc)
         await self.find_broker()
         self._task = asyncio.create_task(self._watch(), name="mqtt-broker-check")
+
+    async def wait_settled(self) -> MqttStatus:
+        """Waits until the broker check has settled (connected, refused, absent...)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+        return self.mqtt
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -307,7 +312,6 @@ class Integrations:
             if status.state is not previous:
                 _log_mqtt(status)
                 previous = status.state
-            self.checked.set()
             if status.state not in _TRANSIENT:
                 return
             await asyncio.sleep(delay)

@@ -192,7 +192,7 @@ async def _core_websocket(request: web.Request) -> web.WebSocketResponse:
         await ws.close()
         return ws
     if state.core_url is None:
-        await ws.close(code=aiohttp.WSCloseCode.TRY_AGAIN_LATER, message=b"Home Assistant Core is not running")
+        await ws.close(code=aiohttp.WSCloseCode.TRY_AGAIN_LATER, message=b"Core is not running")
         return ws
     async with aiohttp.ClientSession() as session, session.ws_connect(state.core_url) as core:
         hello = await core.receive_json()
@@ -202,7 +202,8 @@ async def _core_websocket(request: web.Request) -> web.WebSocketResponse:
             await ws.send_json({"type": "auth_invalid", "message": "Core refused the supervisor"})
             await ws.close()
             return ws
-        await ws.send_json({"type": "auth_ok", "ha_version": answer.get("ha_version", hello.get("ha_version"))})
+        version = answer.get("ha_version", hello.get("ha_version"))
+        await ws.send_json({"type": "auth_ok", "ha_version": version})
 
         async def to_core() -> None:
             async for message in ws:
