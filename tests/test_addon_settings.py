@@ -147,3 +147,22 @@ def test_discovery_prefix_is_accepted_only_when_it_is_a_plain_topic(prefix: str)
         assert errors == [] and settings.discovery_prefix == cleaned
     else:
         assert errors == ["DISCOVERY_PREFIX: expected an MQTT topic prefix without spaces, # or +"]
+
+
+async def test_a_bad_option_is_named_on_the_dashboard_and_the_server_stays_up(
+    tmp_path: Path, aiohttp_client: Any
+) -> None:
+    from app.service import Service
+    from app.web.app import create_app
+
+    env = _options(tmp_path, mqtt_port=0, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    settings, errors = load_settings(env | {"DATA_DIR": str(tmp_path / "data")})
+    service = Service(settings, config_errors=errors)
+    await service.start(schedule=False)
+    client = await aiohttp_client(create_app(service))
+    page = await (await client.get("/")).text()
+    assert "mqtt_port: expected a port 1-65535" in page
+    status = await (await client.get("/api/status")).json()
+    assert status["state"] == "config_error"
+    assert CLIENT_SECRET not in page and CLIENT_SECRET not in str(status)
+    await service.stop()

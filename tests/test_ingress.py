@@ -3,6 +3,7 @@ asks for the password the user set; standalone without a password is open."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import socket
 from collections.abc import AsyncIterator
@@ -114,3 +115,16 @@ async def test_standalone_without_password_is_open(tmp_path: Path) -> None:
     async for _ in _serve(settings):
         async with aiohttp.ClientSession() as browser:
             assert (await browser.get(f"http://127.0.0.1:{settings.port}/")).status == 200
+
+
+async def test_the_docker_healthcheck_reaches_health_on_the_ingress_port(
+    addon: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from app import healthcheck
+
+    monkeypatch.setenv("SUPERVISOR_TOKEN", "t")
+    monkeypatch.setenv("OPTIONS_FILE", str(tmp_path / "absent.json"))
+    monkeypatch.setenv("INGRESS_PORT", str(addon.ingress_port))
+    assert await asyncio.to_thread(healthcheck.main) == 0
+    monkeypatch.setenv("INGRESS_PORT", str(_free_port()))  # nothing listens there
+    assert await asyncio.to_thread(healthcheck.main) == 1
