@@ -113,7 +113,8 @@ def _options(config: dict[str, Any]) -> list[str]:
 
 def _translations(root: Path, config: dict[str, Any]) -> list[str]:
     findings = []
-    options = set((config.get("schema") or {}).keys())
+    schema = config.get("schema") or {}
+    options = set(schema.keys())
     ports = set((config.get("ports") or {}).keys())
     for language in LANGUAGES:
         name = f"translations/{language}.yaml"
@@ -127,6 +128,12 @@ def _translations(root: Path, config: dict[str, Any]) -> list[str]:
             entry = configuration.get(key)
             if not isinstance(entry, dict) or not entry.get("name") or not entry.get("description"):
                 findings.append(f"{name}: option `{key}` needs a name and a description")
+                continue
+            nested = schema[key][0] if isinstance(schema[key], list) and schema[key] else schema[key]
+            for sub in nested if isinstance(nested, dict) else {}:
+                field = (entry.get("fields") or {}).get(sub)
+                if not isinstance(field, dict) or not field.get("name"):
+                    findings.append(f"{name}: field `{key}.{sub}` needs a name (under `fields:`)")
         for key in sorted(set(configuration) - options):
             findings.append(f"{name}: `{key}` is not an option of config.yaml")
         network = document.get("network") or {}

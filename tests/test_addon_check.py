@@ -101,12 +101,17 @@ def test_broken_build_yaml_translation_script_and_dockerfile_fail(tmp_path: Path
         root / "translations/fr.yaml",
         lambda t: t["configuration"].pop("mqtt_tls"),  # type: ignore[attr-defined]
     )
+    _edit_yaml(
+        root / "translations/en.yaml",
+        lambda t: t["configuration"]["v1_tokens"]["fields"].pop("token"),  # type: ignore[index]
+    )
     (root / "rootfs/etc/s6-overlay/s6-rc.d/myelectricaldata/finish").chmod(0o644)
     dockerfile = root / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text().replace("ARG BUILD_FROM=", "ARG BUILD_FROM\n# was="))
     findings = check_addon(root, SHARED, tools=False)
     assert "build.yaml: `squash: false` is the default value: remove the key" in findings
     assert "translations/fr.yaml: option `mqtt_tls` needs a name and a description" in findings
+    assert "translations/en.yaml: field `v1_tokens.token` needs a name (under `fields:`)" in findings
     assert "rootfs/etc/s6-overlay/s6-rc.d/myelectricaldata/finish: not executable" in findings
     assert "Dockerfile: needs an explicit `ARG BUILD_FROM=<image>` default" in findings
 
