@@ -141,3 +141,24 @@ def test_a_stray_config_file_is_refused(tmp_path: Path) -> None:
     (root / "translations/config.json").write_text("{}")
     findings = check_addon(root, SHARED, tools=False)
     assert any("translations/config.json: the supervisor would read it" in f for f in findings)
+
+
+def test_the_image_lock_pins_every_runtime_dependency_within_its_range() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [Requirement(text) for text in project["dependencies"]]
+    wanted += [Requirement(text) for text in project["optional-dependencies"]["postgresql"]]
+    wanted += [Requirement(text) for text in project["optional-dependencies"]["mysql"]]
+    pins: dict[str, str] = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"requirements.lock: {line!r} is not pinned with =="
+            pins[name.lower().replace("_", "-")] = version
+    for requirement in wanted:
+        name = requirement.name.lower().replace("_", "-")
+        assert name in pins, f"requirements.lock misses {requirement.name}"
+        assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]} is outside {requirement}"
