@@ -11,7 +11,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from app import timeline
+from app.addon import CoreApi, Integrations
 from app.domain import CallRecord, SyncPhase
+from app.exporters.base import MqttBroker
 from app.gateway.base import Gateway
 from app.gateway.client import GatewayClient
 from app.gateway.errors import GatewayError
@@ -47,6 +49,8 @@ class Service:
     problems: list[Problem] = field(default_factory=list)
     # Run after every sync (exporters); a failing hook is logged and never fails the sync.
     after_sync: list[Callable[[SyncOutcome], Awaitable[None]]] = field(default_factory=list)
+    # MQTT broker (settings or supervisor), Core websocket, add-on info (app/addon.py).
+    integrations: Integrations | None = None
 
     def __post_init__(self) -> None:
         if self.clock is None:
@@ -58,6 +62,16 @@ class Service:
         return self.clock()
 
     @property
+    def mqtt_broker(self) -> MqttBroker | None:
+        """The MQTT broker the exporters use: MQTT_* settings, else the supervisor's MQTT service."""
+        return self.integrations.mqtt.broker if self.integrations else None
+
+    @property
+    def core_api(self) -> CoreApi | None:
+        """The Home Assistant Core websocket (through the supervisor, or HA_URL + HA_TOKEN)."""
+        return self.integrations.core_api if self.integrations else None
+
+    @property
     def configured(self) -> bool:
         return self.settings.has_credentials and not self.config_errors
 
@@ -65,6 +79,9 @@ class Service:
         for error in self.config_errors:
             log.error("configuration: %s", error)
             self.problems.append(Problem("config_error", error))
+        if self.integrations is None:
+            self.integrations = Integrations(self.settings)
+            await self.integrations.start()
         try:
             self.store = await Store.open(self.settings.database_url, data_dir=self.settings.data_dir)
         except Exception as exc:  # the server must stay up to show what is wrong
@@ -85,6 +102,8 @@ class Service:
     async def stop(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.integrations is not None:
+            await self.integrations.stop()
         if self.store is not None:
             await self.store.close()
 

@@ -28,6 +28,25 @@ if command -v mariadbd >/dev/null 2>&1; then
     "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
 fi
 
+# --- Add-on packaging (issue 3): nginx mimics Home Assistant ingress, mosquitto (+ mosquitto_passwd)
+# runs private password-protected brokers. Installed from Debian when missing; the tests start their
+# own instances on free ports, so no service is started here.
+need_apt=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+command -v mosquitto_passwd >/dev/null 2>&1 || need_apt+=(mosquitto)
+if [ "${#need_apt[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing ${need_apt[*]}"
+  created_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then # keep the packages from starting system services
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=1
+  fi
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"; } >/dev/null ||
+    echo "warning: could not install ${need_apt[*]}; the add-on end-to-end tests will fail" >&2
+  if [ -n "$created_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+echo "== add-on checks (schemas in ../shared, translations, yamllint, shellcheck, hadolint)"
+python -m tests.addon_check
+
 echo "== ruff"
 ruff check app tests bench
 ruff format --check app tests bench

@@ -15,9 +15,11 @@ import jinja2
 from aiohttp import web
 
 from app import __version__, timeline
+from app.addon import MqttState
 from app.domain import DataKind, DateRange, SyncPhase, SyncProgress, UsagePoint
 from app.service import Service
 from app.web import i18n
+from app.web.ingress import setup_ingress
 
 SERVICE: web.AppKey[Service] = web.AppKey("service", Service)
 LANG: web.RequestKey[str] = web.RequestKey("lang", str)
@@ -39,6 +41,7 @@ def create_app(service: Service) -> web.Application:
     app.router.add_post("/api/sync", api_sync)
     app.router.add_get("/health", health)
     app.router.add_static("/static/", HERE / "static", name="static")
+    setup_ingress(app, service.settings)
     return app
 
 
@@ -104,6 +107,7 @@ async def build_status(service: Service, lang: str) -> dict[str, Any]:
         "next_run_at": None,
         "last_run_at": None,
         "usage_points": [],
+        "mqtt": _mqtt_fields(service, lang),
     }
     scheduler = service.scheduler
     if scheduler is not None:
@@ -187,6 +191,17 @@ def _progress_fields(progress: SyncProgress, lang: str) -> dict[str, Any]:
             **_error_fields(progress.last_error_code, lang),
         },
     }
+
+
+def _mqtt_fields(service: Service, lang: str) -> dict[str, Any]:
+    """The MQTT broker's state (app/addon.py) with what it means and what to do; no password."""
+    if service.integrations is None:
+        return {"state": MqttState.NOT_CONFIGURED.value}
+    fields = service.integrations.mqtt.as_dict()
+    text = i18n.mqtt_text(fields["state"], lang)
+    if text is not None:
+        fields["message"], fields["fix"] = text
+    return fields
 
 
 def _error_fields(code: str, lang: str) -> dict[str, str]:
