@@ -10,8 +10,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from app import timeline
+from app import __version__, timeline
 from app.domain import CallRecord, SyncPhase
+from app.exporters.base import ExportContext
+from app.exporters.manager import ExporterManager
 from app.gateway.base import Gateway
 from app.gateway.client import GatewayClient
 from app.gateway.errors import GatewayError
@@ -47,6 +49,7 @@ class Service:
     problems: list[Problem] = field(default_factory=list)
     # Run after every sync (exporters); a failing hook is logged and never fails the sync.
     after_sync: list[Callable[[SyncOutcome], Awaitable[None]]] = field(default_factory=list)
+    exporters: ExporterManager | None = None
 
     def __post_init__(self) -> None:
         if self.clock is None:
@@ -81,10 +84,27 @@ class Service:
         self.scheduler = SyncScheduler(self.sync, install_minute=install_minute, clock=self.now)
         if schedule and self.configured:
             self.scheduler.start()
+        await self.start_exporters()
+
+    async def start_exporters(self) -> None:
+        """Build the exporters from their stored settings; they run after each sync, in the background."""
+        assert self.store is not None
+        context = ExportContext(
+            self.store, clock=self.now, version=__version__, request_sync=self.request_sync
+        )
+        self.exporters = ExporterManager(context)
+        await self.exporters.start()
+        self.after_sync.append(self.exporters.on_sync)
+
+    def request_sync(self) -> bool:
+        """Start a sync now (MQTT command); False when one is running or the client is not configured."""
+        return self.scheduler.trigger() if self.scheduler is not None and self.configured else False
 
     async def stop(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.exporters is not None:
+            await self.exporters.stop()
         if self.store is not None:
             await self.store.close()
 

@@ -39,6 +39,9 @@ def create_app(service: Service) -> web.Application:
     app.router.add_post("/api/sync", api_sync)
     app.router.add_get("/health", health)
     app.router.add_static("/static/", HERE / "static", name="static")
+    from app.web.exporters_page import setup_exporters_page  # late: it imports this module
+
+    setup_exporters_page(app)
     return app
 
 
@@ -104,6 +107,7 @@ async def build_status(service: Service, lang: str) -> dict[str, Any]:
         "next_run_at": None,
         "last_run_at": None,
         "usage_points": [],
+        "exporters": [] if service.exporters is None else service.exporters.describe_all(),
     }
     scheduler = service.scheduler
     if scheduler is not None:
