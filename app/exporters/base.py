@@ -84,6 +84,7 @@ class BaseExporter(ABC):
     description: ClassVar[str]
     config_schema: ClassVar[vol.Schema]
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    multiline_fields: ClassVar[frozenset[str]] = frozenset()  # shown as a text area
 
     def __init__(self, config: Mapping[str, Any], context: ExportContext) -> None:
         self.config: dict[str, Any] = dict(self.config_schema(dict(config)))
@@ -99,6 +100,8 @@ class BaseExporter(ABC):
                 prop["format"] = "password"
                 prop["writeOnly"] = True
                 prop.pop("default", None)
+            if name in cls.multiline_fields:
+                prop["format"] = "multiline"
         return schema
 
     @classmethod
