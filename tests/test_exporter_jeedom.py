@@ -184,7 +184,7 @@ async def test_mqtt_manager_mode(aiohttp_server: AiohttpServer, tmp_path: Path) 
                 await client.subscribe("jeedom/cmd/set/#", qos=1)
                 ready.set()
                 async for message in client.messages:
-                    got.append((str(message.topic), json.loads(bytes(message.payload).decode())))  # type: ignore[arg-type]
+                    got.append((str(message.topic), json.loads(bytes(message.payload).decode())))
                     if len(got) == 2:
                         return
 
