@@ -28,6 +28,20 @@ if command -v mariadbd >/dev/null 2>&1; then
     "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
 fi
 
+# --- Exporters (issue 5): private Mosquitto, Prometheus and VictoriaMetrics instances started by the
+# tests on free ports need these programs (Debian packages); install them only when missing.
+need_apt=()
+command -v mosquitto >/dev/null 2>&1 || need_apt+=(mosquitto)
+command -v mosquitto_passwd >/dev/null 2>&1 || need_apt+=(mosquitto)
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v victoria-metrics >/dev/null 2>&1 || need_apt+=(victoria-metrics)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing ${need_apt[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+# --- end exporters
+
 echo "== ruff"
 ruff check app tests bench
 ruff format --check app tests bench

@@ -125,18 +125,16 @@ async def test_password_broker_wrong_then_right_password_and_exact_payloads(
         assert json.loads(got[f"{prefix}/tempo/today"])["value"] == tempo[0].color.value
         assert json.loads(got[f"{prefix}/status"])["state"] == "online"
 
-        # The command topic starts a sync.
-        called = asyncio.Event()
-        original = manager.context.request_sync
-
-        def request_sync() -> bool:
-            called.set()
-            return original() if original else False
-
-        manager.context.request_sync = request_sync
+        # The command topic starts a real sync (through the scheduler).
+        scheduler = service.scheduler
+        assert scheduler is not None
+        first_run = scheduler.next_run_finished()
+        scheduler.start()  # its first run happens at start
+        assert (await first_run).ok
+        commanded = scheduler.next_run_finished()
         async with aiomqtt.Client("127.0.0.1", broker.port, username="linky", password=PASSWORD) as pub:
             await pub.publish(f"{prefix}/command/sync", "1", qos=1)
-        await asyncio.wait_for(called.wait(), 10)
+        assert (await asyncio.wait_for(commanded, 30)).ok
     await service.stop()
 
 

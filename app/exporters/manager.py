@@ -17,7 +17,7 @@ import importlib
 import inspect
 import logging
 import pkgutil
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from importlib import metadata
 from typing import Any
 
@@ -118,6 +118,7 @@ class ExporterManager:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._retries: dict[str, asyncio.TimerHandle] = {}
         self._stopped = False
+        self._changed = asyncio.Condition()  # notified whenever a run ends (statuses changed)
 
     # ------------------------------------------------------------------ life cycle
 
@@ -293,6 +294,7 @@ class ExporterManager:
                 raise
             except Exception as exc:
                 self._failed(name, exporter, exc)
+                await self._notify()
                 return None
             status.last_success = self.context.clock()
             status.last_error = None
@@ -300,7 +302,17 @@ class ExporterManager:
             if result.detail:
                 status.last_exported = result.detail
             log.info("exporter %s: %d items exported", name, result.items)
+            await self._notify()
             return result
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        """Wait until `predicate()` holds, re-checking each time a run ends."""
+        async with self._changed:
+            await self._changed.wait_for(predicate)
 
     async def _connect_then_export(self, name: str) -> None:
         await self.run(name)
