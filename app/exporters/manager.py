@@ -17,7 +17,7 @@ import importlib
 import inspect
 import logging
 import pkgutil
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from importlib import metadata
 from typing import Any
 
@@ -146,11 +146,8 @@ class ExporterManager:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
-        async def wrapped() -> Any:
-            return await coro
-
-        task = asyncio.get_running_loop().create_task(wrapped())
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
