@@ -176,6 +176,7 @@ class PrometheusExporter(BaseExporter):
         self._snapshot: Snapshot | None = None
         self._refreshing: asyncio.Lock = asyncio.Lock()
         self._runner: web.AppRunner | None = None
+        self._background: asyncio.Task[Snapshot] | None = None
 
     async def snapshot(self, *, force: bool = False) -> Snapshot:
         async with self._refreshing:
@@ -198,7 +199,16 @@ class PrometheusExporter(BaseExporter):
             return self._snapshot
 
     async def render(self) -> bytes:
-        snapshot = await self.snapshot()
+        """The exposition text. A stale snapshot is served while a fresh one is read in the background,
+        so a scrape never waits on the database (only the very first one does)."""
+        current = self._snapshot
+        if current is None:
+            snapshot = await self.snapshot()
+        else:
+            snapshot = current
+            stale = time.monotonic() - current.taken >= int(self.config["refresh_seconds"])
+            if stale and (self._background is None or self._background.done()):
+                self._background = asyncio.get_running_loop().create_task(self.snapshot())
         registry = CollectorRegistry(auto_describe=False)
         registry.register(SnapshotCollector(snapshot))
         self.status.last_run = self.context.clock()
@@ -222,6 +232,8 @@ class PrometheusExporter(BaseExporter):
         return web.Response(body=await self.render(), headers={"Content-Type": CONTENT_TYPE})
 
     async def disconnect(self) -> None:
+        if self._background is not None:
+            self._background.cancel()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
