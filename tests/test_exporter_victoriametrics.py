@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from app import timeline
 from app.domain import DailyEnergy, DateRange, Direction
+from app.exporters.base import ExporterError
 from app.exporters.manager import ExporterManager
 from app.exporters.victoriametrics import retention_days
 from app.service import Service
@@ -25,7 +27,7 @@ LAST = dt.date(2026, 11, 27)  # yesterday at tests.support.NOW
 
 
 @contextlib.asynccontextmanager
-async def victoria_metrics(tmp: Path, retention: str = "100y") -> AsyncIterator[str]:
+async def victoria_metrics(tmp: Path, retention: str = "100y", *extra: str) -> AsyncIterator[str]:
     tmp.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (set-up, before the test)
     port = free_port()
     args = [
@@ -34,6 +36,7 @@ async def victoria_metrics(tmp: Path, retention: str = "100y") -> AsyncIterator[
         f"-storageDataPath={tmp / 'data'}",
         f"-retentionPeriod={retention}",
         "-search.disableCache",
+        *extra,
     ]
     async with run_server(args, tmp / "vm.log") as process:
         url = f"http://127.0.0.1:{port}"
@@ -149,11 +152,18 @@ async def _series_labels(url: str, pdl: str) -> list[dict[str, Any]]:
     return labels
 
 
-async def test_short_retention_is_reported(aiohttp_server: AiohttpServer, tmp_path: Path) -> None:
+async def test_basic_auth_and_short_retention_is_reported(
+    aiohttp_server: AiohttpServer, tmp_path: Path
+) -> None:
     service = await synced_service(aiohttp_server, tmp_path)
     manager = manager_of(service)
-    async with victoria_metrics(tmp_path / "vm", retention="1") as url:
-        await manager.save("victoriametrics", {"enabled": True, "url": url})
+    auth = ("-httpAuth.username=vmuser", "-httpAuth.password=vm-Pass-77")
+    async with victoria_metrics(tmp_path / "vm", "1", *auth) as url:
+        with pytest.raises(ExporterError, match="HTTP 401"):
+            await manager.test("victoriametrics", {"url": url, "username": "vmuser", "password": "nope"})
+        config = {"enabled": True, "url": url, "username": "vmuser", "password": "vm-Pass-77"}
+        assert "(retention 1)" in await manager.test("victoriametrics", config)
+        await manager.save("victoriametrics", config)
         await manager.wait_idle()
         status = manager.status("victoriametrics")
         assert status.last_error is None

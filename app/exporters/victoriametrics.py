@@ -17,6 +17,7 @@ again, then the rollup cache is reset: the documented way to replace data in Vic
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -125,9 +126,13 @@ class VictoriaMetricsExporter(BaseExporter):
 
     def _new_session(self) -> aiohttp.ClientSession:
         cfg = self.config
-        headers = {"Authorization": f"Bearer {cfg['bearer_token']}"} if cfg["bearer_token"] else {}
-        auth = aiohttp.BasicAuth(cfg["username"], cfg["password"]) if cfg["username"] else None
-        return aiohttp.ClientSession(headers=headers, auth=auth, timeout=aiohttp.ClientTimeout(total=120))
+        headers: dict[str, str] = {}
+        if cfg["bearer_token"]:
+            headers["Authorization"] = f"Bearer {cfg['bearer_token']}"
+        elif cfg["username"]:
+            token = base64.b64encode(f"{cfg['username']}:{cfg['password']}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        return aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=120))
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> str:
         session = self._session
