@@ -164,6 +164,7 @@ class MqttExporter(BaseExporter):
         except aiomqtt.MqttError as exc:
             log.warning("MQTT connection lost: %s", exc)
             self.status.connected = False
+            self.status.last_error = f"connection lost: {exc} (reconnects at the next export)"
 
     async def disconnect(self) -> None:
         listener, self._listener = self._listener, None
