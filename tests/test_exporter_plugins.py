@@ -122,6 +122,8 @@ async def test_page_forms_tabs_secrets_and_languages(
         assert f'data-exporter="{name}"' in page
     for _, url in URL_ATTRIBUTE.findall(page):
         assert not url.startswith(("/", "http:", "https:", "//")), url
+    french = await (await client.get("/exporters?tab=victoriametrics")).text()
+    assert "Adresse de VictoriaMetrics" in french and "Jeton (bearer)" in french
     english = await (await client.get("/exporters?tab=victoriametrics&lang=en")).text()
     assert "Test connection" in english and 'name="bearer_token"' in english and 'type="password"' in english
 

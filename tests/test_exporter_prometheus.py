@@ -63,6 +63,13 @@ async def test_real_prometheus_scrapes_the_expected_values(
     assert len(samples) > 20 and all(s.timestamp is None for s in samples), "no timestamps"
     assert not any("hour" in s.labels or "date" in s.labels for s in samples), "no per-hour labels"
 
+    # Optionally on a port of its own too.
+    own_port = free_port()
+    await manager.save("prometheus", {"enabled": True, "port": own_port})
+    await manager.wait_idle()
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{own_port}/metrics") as own:
+        assert own.status == 200 and "myelectricaldata_consumption_yesterday_wh" in await own.text()
+
     tmp = tmp_path / "prometheus"
     tmp.mkdir()
     port = free_port()

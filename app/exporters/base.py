@@ -85,6 +85,20 @@ class BaseExporter(ABC):
     config_schema: ClassVar[vol.Schema]
     secret_fields: ClassVar[frozenset[str]] = frozenset()
     multiline_fields: ClassVar[frozenset[str]] = frozenset()  # shown as a text area
+    # UI texts per language: "description", "<field>" (label) and "<field>.help"; English falls back
+    # to the class description, the field name and the schema's description.
+    texts: ClassVar[Mapping[str, Mapping[str, str]]] = {}
+
+    @classmethod
+    def ui_texts(cls, lang: str) -> dict[str, Any]:
+        """Description, field labels and help texts in `lang` (for the web form)."""
+        own = cls.texts.get(lang, {})
+        props = cls.json_schema().get("properties", {})
+        return {
+            "description": own.get("description", cls.description),
+            "labels": {k: own.get(k, k.replace("_", " ").capitalize()) for k in props},
+            "helps": {k: own.get(f"{k}.help", p.get("description", "")) for k, p in props.items()},
+        }
 
     def __init__(self, config: Mapping[str, Any], context: ExportContext) -> None:
         self.config: dict[str, Any] = dict(self.config_schema(dict(config)))

@@ -53,6 +53,17 @@ class InfluxDbExporter(BaseExporter):
     )
     config_schema: ClassVar[vol.Schema] = SCHEMA
     secret_fields: ClassVar[frozenset[str]] = frozenset({"token"})
+    texts: ClassVar[dict[str, dict[str, str]]] = {
+        "fr": {
+            "description": "Écrit la courbe de charge et l'énergie journalière dans un bucket InfluxDB 2.",
+            "url": "Adresse d'InfluxDB",
+            "org": "Organisation",
+            "bucket": "Bucket",
+            "token": "Jeton",
+            "history_days": "Jours d'historique",
+            "correction_days": "Jours revérifiés (corrections)",
+        }
+    }
 
     def __init__(self, config: Any, context: Any) -> None:
         super().__init__(config, context)

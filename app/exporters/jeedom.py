@@ -129,6 +129,36 @@ class JeedomExporter(BaseExporter):
     config_schema: ClassVar[vol.Schema] = SCHEMA
     secret_fields: ClassVar[frozenset[str]] = frozenset({"apikey", "mqtt_password"})
     multiline_fields: ClassVar[frozenset[str]] = frozenset({"commands"})
+    texts: ClassVar[dict[str, dict[str, str]]] = {
+        "fr": {
+            "description": (
+                "Remplit des commandes virtuelles (avec historique) par l'API de Jeedom ou MQTT Manager."
+            ),
+            "mode": "Mode",
+            "url": "Adresse de Jeedom",
+            "url.help": "Par exemple http://jeedom.local",
+            "apikey": "Clé API",
+            "apikey.help": "Clé API de Jeedom (ou celle du plugin Virtuel)",
+            "commands": "Commandes",
+            "commands.help": (
+                "Une par ligne : <point de livraison>.<mesure>=<id de commande>, "
+                "par exemple 09111111111111.daily_consumption=42"
+            ),
+            "create_equipment": "Créer l'équipement virtuel",
+            "create_equipment.help": "Crée l'équipement et les commandes manquants",
+            "history_days": "Jours d'historique",
+            "history_days.help": "Historique envoyé au premier export",
+            "correction_days": "Jours revérifiés (corrections)",
+            "load_curve": "Courbe de charge",
+            "load_curve.help": "Envoie aussi la courbe de charge",
+            "mqtt_host": "Serveur MQTT (mode MQTT Manager)",
+            "mqtt_host.help": "Vide : le broker de Home Assistant",
+            "mqtt_port": "Port MQTT",
+            "mqtt_username": "Utilisateur MQTT",
+            "mqtt_password": "Mot de passe MQTT",
+            "mqtt_root": "Racine des topics MQTT Manager",
+        }
+    }
 
     def __init__(self, config: Any, context: Any) -> None:
         super().__init__(config, context)

@@ -73,6 +73,25 @@ class MqttExporter(BaseExporter):
     description: ClassVar[str] = "Publishes current values per usage point to an MQTT broker."
     config_schema: ClassVar[vol.Schema] = SCHEMA
     secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})
+    texts: ClassVar[dict[str, dict[str, str]]] = {
+        "fr": {
+            "description": "Publie les valeurs actuelles de chaque point de livraison sur un broker MQTT.",
+            "host": "Serveur MQTT",
+            "host.help": "Vide : le broker MQTT de Home Assistant",
+            "port": "Port",
+            "username": "Utilisateur",
+            "password": "Mot de passe",
+            "tls": "TLS",
+            "ca_certificate": "Certificat de l'autorité (CA)",
+            "ca_certificate.help": "Texte PEM ou chemin du fichier, pour TLS",
+            "tls_insecure": "Ne pas vérifier le certificat du broker",
+            "tls_insecure.help": "",
+            "prefix": "Préfixe des topics",
+            "qos": "QoS",
+            "retain": "Messages retenus (retain)",
+            "payload_format": "Format des valeurs",
+        }
+    }
 
     def __init__(self, config: Any, context: Any) -> None:
         super().__init__(config, context)

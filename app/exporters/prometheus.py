@@ -170,6 +170,17 @@ class PrometheusExporter(BaseExporter):
         "Serves current values on /metrics for Prometheus to scrape (history: use VictoriaMetrics)."
     )
     config_schema: ClassVar[vol.Schema] = SCHEMA
+    texts: ClassVar[dict[str, dict[str, str]]] = {
+        "fr": {
+            "description": (
+                "Sert les valeurs actuelles sur /metrics pour Prometheus (historique : VictoriaMetrics)."
+            ),
+            "port": "Port dédié",
+            "port.help": "Sert aussi /metrics sur ce port (0 : seulement sur le port de l'interface)",
+            "refresh_seconds": "Relecture de la base (secondes)",
+            "refresh_seconds.help": "Relit la base au plus une fois par cette durée",
+        }
+    }
 
     def __init__(self, config: Any, context: Any) -> None:
         super().__init__(config, context)

@@ -116,6 +116,25 @@ class VictoriaMetricsExporter(BaseExporter):
     )
     config_schema: ClassVar[vol.Schema] = SCHEMA
     secret_fields: ClassVar[frozenset[str]] = frozenset({"password", "bearer_token"})
+    texts: ClassVar[dict[str, dict[str, str]]] = {
+        "fr": {
+            "description": (
+                "Envoie tout l'historique horodaté (courbe de charge, énergie journalière, HP/HC, coûts), "
+                "puis ce qui est nouveau."
+            ),
+            "url": "Adresse de VictoriaMetrics",
+            "username": "Utilisateur (authentification basique)",
+            "username.help": "Vide : pas d'authentification basique",
+            "password": "Mot de passe",
+            "bearer_token": "Jeton (bearer)",
+            "bearer_token.help": "À la place de l'authentification basique",
+            "extra_labels": "Labels ajoutés",
+            "extra_labels.help": "Ajoutés à chaque série : nom=valeur, ...",
+            "correction_days": "Jours revérifiés (corrections)",
+            "correction_days.help": "",
+            "prefix": "Préfixe des métriques",
+        }
+    }
 
     def __init__(self, config: Any, context: Any) -> None:
         super().__init__(config, context)

@@ -44,19 +44,20 @@ def texts(lang: str) -> dict[str, str]:
 # ---------------------------------------------------------------------- JSON API
 
 
-async def describe(manager: ExporterManager) -> list[dict[str, Any]]:
+async def describe(manager: ExporterManager, lang: str = "en") -> list[dict[str, Any]]:
     out = []
     for entry in manager.describe_all():
         cls = manager.classes[entry["name"]]
         stored = await manager.stored_config(entry["name"])
-        out.append({**entry, "schema": cls.json_schema(), "config": manager.public_config(cls.name, stored)})
+        config = manager.public_config(cls.name, stored)
+        out.append({**entry, "schema": cls.json_schema(), "config": config, "ui": cls.ui_texts(lang)})
     return out
 
 
 async def api_exporters(request: web.Request) -> web.Response:
     manager = _manager(request)
     return web.json_response(
-        {"exporters": await describe(manager), "discovery_errors": manager.discovery_errors}
+        {"exporters": await describe(manager, request[LANG]), "discovery_errors": manager.discovery_errors}
     )
 
 
@@ -144,7 +145,7 @@ async def _render(request: web.Request, tab: str | None, notice: dict[str, Any] 
     service = request.app[SERVICE]
     manager = _manager(request)
     lang = request[LANG]
-    exporters = await describe(manager)
+    exporters = await describe(manager, lang)
     names = [e["name"] for e in exporters]
     current = tab if tab in names else (names[0] if names else None)
     context = {
