@@ -16,6 +16,7 @@ from app.domain import Direction, OffpeakRange
 from app.exporters._data import is_offpeak, summarize
 from app.exporters.mqtt import MqttExporter
 from app.exporters.prometheus import PrometheusExporter
+from app.exporters.victoriametrics import VictoriaMetricsExporter
 from app.pricing.source import BucketCost
 from tests.exporter_support import synced_service
 from tests.support import AiohttpServer
@@ -72,6 +73,15 @@ async def test_costs_reach_mqtt_and_prometheus(aiohttp_server: AiohttpServer, tm
     }
     assert values[("myelectricaldata_consumption_yesterday_cost_euros", PDL)] == float(euros)
     assert values[("myelectricaldata_consumption_yesterday_peak_wh", PDL)] == hp
+
+    vm = VictoriaMetricsExporter({"url": "http://127.0.0.1:1"}, context)
+    point = next(p for p in await service.store.usage_points() if p.usage_point_id == PDL)
+    samples = (await vm.samples(point, YESTERDAY, YESTERDAY))[YESTERDAY]
+    day_ms = int(timeline.day_start_utc(YESTERDAY).timestamp()) * 1000
+    by_name = {(name, dict(labels).get("offer")): (ms, value) for (name, labels), ms, value in samples}
+    assert by_name[("myelectricaldata_consumption_daily_cost_euros", "edf-hphc")] == (day_ms, float(euros))
+    assert by_name[("myelectricaldata_consumption_daily_hp_wh", None)] == (day_ms, hp)
+    assert by_name[("myelectricaldata_consumption_daily_hc_wh", None)] == (day_ms, wh - hp)
     await service.stop()
 
 
