@@ -28,12 +28,16 @@ if command -v mariadbd >/dev/null 2>&1; then
     "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
 fi
 
-# --- Add-on packaging (issue 3): nginx mimics Home Assistant ingress, mosquitto (+ mosquitto_passwd)
-# runs private password-protected brokers. Installed from Debian when missing; the tests start their
-# own instances on free ports, so no service is started here.
+# --- Programs the tests start as private instances on free ports (Debian packages, installed only
+# when missing; no system service is started): nginx mimics Home Assistant ingress (issue 3);
+# mosquitto (+ mosquitto_passwd) for password/TLS brokers, prometheus and victoria-metrics for the
+# exporters (issue 5); openssl makes test certificates.
 need_apt=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
-command -v mosquitto_passwd >/dev/null 2>&1 || need_apt+=(mosquitto)
+command -v mosquitto_passwd >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v victoria-metrics >/dev/null 2>&1 || need_apt+=(victoria-metrics)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ "${#need_apt[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing ${need_apt[*]}"
   created_policy=""
@@ -41,9 +45,10 @@ if [ "${#need_apt[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=1
   fi
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"; } >/dev/null ||
-    echo "warning: could not install ${need_apt[*]}; the add-on end-to-end tests will fail" >&2
+    echo "warning: could not install ${need_apt[*]}; the tests that need them will fail" >&2
   if [ -n "$created_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
+
 echo "== add-on checks (schemas in ../shared, translations, yamllint, shellcheck, hadolint)"
 python -m tests.addon_check
 

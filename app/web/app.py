@@ -42,6 +42,9 @@ def create_app(service: Service) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_static("/static/", HERE / "static", name="static")
     setup_ingress(app, service.settings)
+    from app.web.exporters_page import setup_exporters_page  # late: it imports this module
+
+    setup_exporters_page(app)
     return app
 
 
@@ -108,6 +111,7 @@ async def build_status(service: Service, lang: str) -> dict[str, Any]:
         "last_run_at": None,
         "usage_points": [],
         "mqtt": _mqtt_fields(service, lang),
+        "exporters": [] if service.exporters is None else service.exporters.describe_all(),
     }
     scheduler = service.scheduler
     if scheduler is not None:

@@ -314,3 +314,62 @@ MQTT_TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
 
 def mqtt_text(state: str, language: str) -> tuple[str, str] | None:
     return MQTT_TEXTS[language].get(state)
+
+
+# The /exporters page (issue 5).
+EXPORTER_TEXTS: Mapping[str, Mapping[str, str]] = {
+    "fr": {
+        "exporters": "Exports",
+        "exporters_intro": (
+            "Chaque export envoie les données stockées vers un autre outil après chaque synchronisation."
+        ),
+        "enabled": "Activé",
+        "disabled": "Désactivé",
+        "connected": "Connecté",
+        "not_connected": "Non connecté",
+        "last_export": "Dernier export réussi",
+        "last_exported": "Dernières données envoyées",
+        "last_error": "Dernière erreur",
+        "next_retry": "Prochain essai",
+        "save": "Enregistrer",
+        "test_connection": "Tester la connexion",
+        "export_now": "Exporter maintenant",
+        "saved": "Réglages enregistrés.",
+        "test_ok": "Connexion réussie",
+        "test_failed": "Échec de la connexion",
+        "export_done": "Export terminé",
+        "export_failed": "Échec de l'export",
+        "invalid_settings": "Réglages invalides",
+        "secret_set": "déjà renseigné : laisser vide pour le conserver",
+        "secret_unset": "non renseigné",
+        "secret_clear": "effacer",
+        "discovery_error": "Export impossible à charger",
+        "metrics_disabled": "L'export Prometheus est désactivé : activez-le sur la page Exports.",
+    },
+    "en": {
+        "exporters": "Exports",
+        "exporters_intro": "Each exporter sends the stored data to another tool after every sync.",
+        "enabled": "Enabled",
+        "disabled": "Disabled",
+        "connected": "Connected",
+        "not_connected": "Not connected",
+        "last_export": "Last successful export",
+        "last_exported": "Newest data sent",
+        "last_error": "Last error",
+        "next_retry": "Next attempt",
+        "save": "Save",
+        "test_connection": "Test connection",
+        "export_now": "Export now",
+        "saved": "Settings saved.",
+        "test_ok": "Connection succeeded",
+        "test_failed": "Connection failed",
+        "export_done": "Export done",
+        "export_failed": "Export failed",
+        "invalid_settings": "Invalid settings",
+        "secret_set": "already set: leave empty to keep it",
+        "secret_unset": "not set",
+        "secret_clear": "clear",
+        "discovery_error": "Exporter cannot be loaded",
+        "metrics_disabled": "The Prometheus exporter is disabled: enable it on the Exports page.",
+    },
+}
