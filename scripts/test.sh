@@ -28,6 +28,20 @@ if command -v mariadbd >/dev/null 2>&1; then
     "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
 fi
 
+# ---- Web UI (issue 7): chart assets (npm, pinned by frontend/package-lock.json) and the browser tests'
+# programs (system Chromium driven by Playwright, nginx mimicking Home Assistant ingress). Idempotent.
+if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
+  npm ci --prefix frontend --no-audit --no-fund
+fi
+npm run build --prefix frontend --silent
+missing=()
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
 echo "== ruff"
 ruff check app tests bench
 ruff format --check app tests bench

@@ -1,4 +1,4 @@
-"""aiohttp application factory: dashboard, /api/status, /api/sync, /health.
+"""aiohttp application factory: dashboard, /api/status, /api/sync, /health; chart pages in `pages`.
 
 Every URL the pages emit is relative, so the UI works at `/`, behind Home Assistant ingress
 (`/api/hassio_ingress/<token>/`) or any reverse-proxy prefix.
@@ -17,7 +17,7 @@ from aiohttp import web
 from app import __version__, timeline
 from app.domain import DataKind, DateRange, SyncPhase, SyncProgress, UsagePoint
 from app.service import Service
-from app.web import i18n
+from app.web import i18n, pages
 
 SERVICE: web.AppKey[Service] = web.AppKey("service", Service)
 LANG: web.RequestKey[str] = web.RequestKey("lang", str)
@@ -39,6 +39,7 @@ def create_app(service: Service) -> web.Application:
     app.router.add_post("/api/sync", api_sync)
     app.router.add_get("/health", health)
     app.router.add_static("/static/", HERE / "static", name="static")
+    pages.setup_pages(app)
     return app
 
 
@@ -77,12 +78,12 @@ async def sync_form(request: web.Request) -> web.Response:
 @aiohttp_jinja2.template("dashboard.html")
 async def dashboard(request: web.Request) -> dict[str, Any]:
     lang = request[LANG]
+    status = await build_status(request.app[SERVICE], lang)
     return {
-        "status": await build_status(request.app[SERVICE], lang),
-        "t": i18n.TEXTS[lang],
+        "status": status,
         "lang": lang,
-        "other_lang": "en" if lang == "fr" else "fr",
         "sync_notice": request.query.get("sync"),
+        **await pages.dashboard_extras(request, status),
     }
 
 
