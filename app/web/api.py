@@ -6,6 +6,7 @@ Bad parameters get a 400 with a readable message naming the parameter; an unknow
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,37 @@ from app.web.charts import VIEWS, Chart, Period, SplitCache, View
 from app.web.openapi import document
 
 SPLIT_CACHE: web.AppKey[SplitCache] = web.AppKey("split_cache", SplitCache)
+
+
+class AnswerCache:
+    """Recent API answers (body, content type, headers) by day and URL: stored data only changes with a
+    sync, which clears it. Bounded, least recently used out first."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._answers: OrderedDict[str, tuple[bytes, str, dict[str, str]]] = OrderedDict()
+
+    def clear(self) -> None:
+        self._answers.clear()
+
+    def get(self, key: str) -> web.Response | None:
+        found = self._answers.get(key)
+        if found is None:
+            return None
+        self._answers.move_to_end(key)
+        body, content_type, headers = found
+        return web.Response(body=body, content_type=content_type, headers=headers)
+
+    def put(self, key: str, response: web.Response) -> None:
+        if response.status != 200 or not isinstance(response.body, bytes):
+            return
+        headers = {k: v for k, v in response.headers.items() if k == "Content-Disposition"}
+        self._answers[key] = (response.body, response.content_type, headers)
+        while len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+
+
+ANSWER_CACHE: web.AppKey[AnswerCache] = web.AppKey("answer_cache", AnswerCache)
 
 
 class BadParameterError(Exception):
@@ -109,8 +141,15 @@ ApiHandler = Callable[[web.Request], Awaitable[web.Response]]
 
 def _guarded(handler: ApiHandler) -> ApiHandler:
     async def wrapped(request: web.Request) -> web.Response:
+        cache = request.app[ANSWER_CACHE]
+        key = f"{_today(request)}|{_lang(request)}|{request.path_qs}"
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
         try:
-            return await handler(request)
+            response = await handler(request)
+            cache.put(key, response)
+            return response
         except BadParameterError as exc:
             return web.json_response(
                 {"error": "bad_parameter", "parameter": exc.name, "message": exc.message}, status=400
@@ -247,10 +286,12 @@ def setup_api(app: web.Application) -> None:
     from app.web.app import SERVICE
 
     app[SPLIT_CACHE] = SplitCache()
+    app[ANSWER_CACHE] = AnswerCache()
     service = app[SERVICE]
 
     async def clear_after_sync(_: object) -> None:
         app[SPLIT_CACHE].clear()
+        app[ANSWER_CACHE].clear()
 
     service.after_sync.append(clear_after_sync)
     routes: dict[str, ApiHandler] = {

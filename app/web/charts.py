@@ -176,6 +176,13 @@ def in_offpeak(minute: int, ranges: Sequence[OffpeakRange]) -> bool:
     return False
 
 
+def windows(ranges: Sequence[OffpeakRange]) -> list[tuple[int, int]]:
+    """Off-peak windows as [start, end) seconds since local midnight (end <= start crosses midnight)."""
+    return [
+        (r.start.hour * 3600 + r.start.minute * 60, r.end.hour * 3600 + r.end.minute * 60) for r in ranges
+    ]
+
+
 class SplitCache:
     """Per-day peak / off-peak energy (Wh) computed from the load curve, kept until the next sync."""
 
@@ -196,29 +203,9 @@ class SplitCache:
         wanted = list(timeline.iter_days(first, last))
         missing = [d for d in wanted if d not in done]
         if missing:
-            start, end = (
-                timeline.day_start_utc(missing[0]),
-                timeline.day_start_utc(missing[-1] + dt.timedelta(1)),
+            fresh = await store.offpeak_energy(
+                pdl, Direction.CONSUMPTION, windows(ranges), missing[0], missing[-1]
             )
-            readings = await store.intervals(pdl, Direction.CONSUMPTION, start, end)
-            fresh: dict[dt.date, list[float]] = {}
-            offset_cache: dict[int, int] = {}
-            for reading in readings:
-                if reading.average_w is None:
-                    continue
-                epoch = int(reading.start.timestamp())
-                hour_key = epoch - epoch % 3600
-                offset = offset_cache.get(hour_key)
-                if offset is None:
-                    local = timeline.to_paris(reading.start)
-                    utcoffset = local.utcoffset()
-                    offset = int(utcoffset.total_seconds()) if utcoffset else 0
-                    offset_cache[hour_key] = offset
-                local_seconds = epoch + offset
-                day = dt.date(1970, 1, 1) + dt.timedelta(days=local_seconds // 86400)
-                minute = (local_seconds % 86400) // 60
-                slot = fresh.setdefault(day, [0.0, 0.0])
-                slot[1 if in_offpeak(minute, ranges) else 0] += reading.average_w * reading.minutes / 60
             for day in missing:
                 done.add(day)
                 if day in fresh:
@@ -254,19 +241,20 @@ async def curve_chart(
     `step` and one value per slot (null where the meter sent nothing), the compact form."""
     start = timeline.day_start_utc(first)
     end = timeline.day_start_utc(last + dt.timedelta(days=1))
-    readings = await store.intervals(pdl, direction, start, end)
+    rows = await store.interval_values(pdl, direction, start, end)
     start_epoch = int(start.timestamp())
-    slots = (int(end.timestamp()) - start_epoch) // SLOT_SECONDS
-    values: list[int | None] = [None] * slots
-    total_wh = 0.0
     step = SLOT_SECONDS
-    for reading in readings:
-        if reading.average_w is None:
+    slots = (int(end.timestamp()) - start_epoch) // step
+    values: list[int | None] = [None] * slots
+    watt_minutes = 0
+    for epoch, minutes, watts in rows:
+        if watts is None:
             continue
-        index = (int(reading.start.timestamp()) - start_epoch) // step
+        index = (epoch - start_epoch) // step
         if 0 <= index < slots:
-            values[index] = reading.average_w
-            total_wh += reading.average_w * reading.minutes / 60
+            values[index] = watts
+            watt_minutes += watts * minutes
+    total_wh = watt_minutes / 60
     if all(v is None for v in values):
         values = []
     color = "--c-cons" if direction is Direction.CONSUMPTION else "--c-prod"
