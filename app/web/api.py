@@ -5,9 +5,12 @@ Bad parameters get a 400 with a readable message naming the parameter; an unknow
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +22,7 @@ from app.web import charts
 from app.web.charts import VIEWS, Chart, Period, SplitCache, View
 from app.web.openapi import document
 
+log = logging.getLogger(__name__)
 SPLIT_CACHE: web.AppKey[SplitCache] = web.AppKey("split_cache", SplitCache)
 
 
@@ -289,11 +293,20 @@ def setup_api(app: web.Application) -> None:
     app[ANSWER_CACHE] = AnswerCache()
     service = app[SERVICE]
 
-    async def clear_after_sync(_: object) -> None:
+    async def refresh_after_sync(_: object) -> None:
         app[SPLIT_CACHE].clear()
         app[ANSWER_CACHE].clear()
+        await warm_split_cache(app)
 
-    service.after_sync.append(clear_after_sync)
+    async def warm_on_startup(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(warm_split_cache(app))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    service.after_sync.append(refresh_after_sync)
+    app.cleanup_ctx.append(warm_on_startup)
     routes: dict[str, ApiHandler] = {
         "/api/usage_points": usage_points,
         "/api/energy": energy,
@@ -307,6 +320,28 @@ def setup_api(app: web.Application) -> None:
     }
     for path, handler in routes.items():
         app.router.add_get(path, _guarded(handler))
+
+
+async def warm_split_cache(app: web.Application) -> None:
+    """Classify the whole stored load curve of each point with off-peak hours once (after a sync and at
+    start), so the peak / off-peak charts answer from memory."""
+    from app.web.app import SERVICE
+
+    service = app[SERVICE]
+    store = service.store
+    if store is None:
+        return
+    try:
+        yesterday = timeline.paris_today(service.now()) - dt.timedelta(days=1)
+        contracts = await store.contracts()
+        for point in await store.usage_points():
+            contract = contracts.get(point.usage_point_id)
+            ranges = (contract.offpeak_hours if contract else ()) or point.offpeak_hours
+            if ranges and point.has_consumption:
+                first = Period.of("year", yesterday).first
+                await app[SPLIT_CACHE].split(store, point.usage_point_id, ranges, first, yesterday)
+    except Exception as exc:  # a cache warm-up never takes the server down; requests compute on demand
+        log.warning("peak/off-peak cache warm-up failed: %s", exc)
 
 
 def api_paths(app: web.Application) -> list[str]:

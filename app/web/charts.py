@@ -134,6 +134,18 @@ def _category_chart(
     return chart
 
 
+async def _energy_totals(
+    store: Store, pdl: str, direction: Direction, period: Period
+) -> dict[dt.date, float]:
+    """Wh per bucket of the period: summed in SQL for months and years, in Python for days and weeks."""
+    if period.view in ("month", "year"):
+        bucket: Literal["month", "year"] = "month" if period.view == "month" else "year"
+        rows = await store.daily_energy(pdl, direction, bucket, period.first, period.last)
+        return {key: float(wh) for key, wh in rows}
+    days = await store.daily(pdl, direction, period.first, period.last)
+    return _sum_by_bucket(period.view, ((d.day, d.wh) for d in days))
+
+
 async def energy_chart(
     store: Store,
     pdl: str,
@@ -144,25 +156,17 @@ async def energy_chart(
     compare: Direction | None = None,
 ) -> Chart:
     """Energy per day, week, month or year from the stored daily totals (kWh)."""
-    days = await store.daily(pdl, direction, period.first, period.last)
-    totals = _sum_by_bucket(period.view, ((d.day, d.wh) for d in days))
+    totals = await _energy_totals(store, pdl, direction, period)
     color = "--c-cons" if direction is Direction.CONSUMPTION else "--c-prod"
     series: list[tuple[str, str, str, Mapping[dt.date, float]]] = [
         (text(lang, direction.value), "bars", color, totals)
     ]
     if compare is not None:
-        other = await store.daily(pdl, compare, period.first, period.last)
         other_color = "--c-cons" if compare is Direction.CONSUMPTION else "--c-prod"
-        series.append(
-            (
-                text(lang, compare.value),
-                "bars",
-                other_color,
-                _sum_by_bucket(period.view, ((d.day, d.wh) for d in other)),
-            )
-        )
+        other = await _energy_totals(store, pdl, compare, period)
+        series.append((text(lang, compare.value), "bars", other_color, other))
     chart = _category_chart(period, lang, "kWh", series)
-    chart["total"] = _kwh(sum(d.wh for d in days))
+    chart["total"] = _kwh(sum(totals.values()))
     return chart
 
 
