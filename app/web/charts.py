@@ -332,34 +332,30 @@ async def max_power_chart(
 
 
 async def ecowatt_chart(store: Store, first: dt.date, last: dt.date, lang: str) -> Chart:
-    """EcoWatt hourly signal (1 green, 2 orange, 3 red) as one bar series per level, on a time axis."""
+    """EcoWatt hourly signal as one bar series per level (0 low-carbon, 1 green, 2 orange, 3 red) on a
+    time axis; the bar height is the level (low-carbon hours drawn at 1, like green ones)."""
     days = await store.ecowatt(first, last)
     t: list[int] = []
-    levels: dict[int, list[int | None]] = {1: [], 2: [], 3: []}
+    levels: dict[int, list[int | None]] = {0: [], 1: [], 2: [], 3: []}
     for day in days:
         start = timeline.day_start_utc(day.day)
         hours = day.hourly or tuple(day.level for _ in range(24))
         for hour, level in enumerate(hours):
             t.append(int((start + dt.timedelta(hours=hour)).timestamp()))
             for key, values in levels.items():
-                values.append(level if level == key else None)
-    return {
-        "x": "time",
-        "t": t,
-        "unit": "",
-        "series": [
-            {
-                "label": text(lang, f"ecowatt_{key}"),
-                "kind": "bars",
-                "color": f"--c-eco{key}",
-                "align": 0,
-                "values": values,
-            }
-            for key, values in levels.items()
-        ],
-        "y_min": 0,
-        "y_max": 3,
-    }
+                values.append(max(level, 1) if level == key else None)
+    series = [
+        {
+            "label": text(lang, f"ecowatt_{key}"),
+            "kind": "bars",
+            "color": f"--c-eco{key}",
+            "align": 0,
+            "values": values,
+        }
+        for key, values in levels.items()
+        if key > 0 or any(v is not None for v in values)
+    ]
+    return {"x": "time", "t": t, "unit": "", "series": series, "y_min": 0, "y_max": 3}
 
 
 TEMPO_QUOTAS = {TempoColor.BLUE: 300, TempoColor.WHITE: 43, TempoColor.RED: 22}

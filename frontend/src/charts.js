@@ -130,11 +130,15 @@ function draw(el, data) {
         stroke: axisColor,
         grid: { stroke: gridColor, width: 1 },
         ticks: { stroke: gridColor },
-        space: category ? 40 : 70,
+        space: category ? 64 : 70,
         values: (u, splits) => splits.map((v) => {
           if (category) return Number.isInteger(v) ? (data.labels[v] ?? "") : "";
           const span = u.scales.x.max - u.scales.x.min;
-          return span <= 2 * 86400 ? hourFormat.format(new Date(v * 1000)) : dayFormat.format(new Date(v * 1000));
+          const when = new Date(v * 1000);
+          if (span > 8 * 86400) return dayFormat.format(when);
+          const hour = hourFormat.format(when);
+          // Within a few days: the date at local midnight, the time elsewhere.
+          return span > 86400 && /^0?0[:h.]00/.test(hour) ? dayFormat.format(when) : hour;
         }),
       },
       {
