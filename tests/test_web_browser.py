@@ -298,7 +298,7 @@ def test_usage_point_selector_and_period_controls_change_the_charts(browser: Bro
     assert _chart(hphc, "chart-split")["drawn"] == "1"
 
     with page.expect_navigation():
-        page.locator("input[name=view][value=day]").check()
+        page.locator("#controls input[type=radio][value=day]").click()
     page.wait_for_load_state("networkidle")
     days = _wait_charts(page)
     assert _chart(days, "chart-energy")["points"] == 31
@@ -314,7 +314,7 @@ def test_usage_point_selector_and_period_controls_change_the_charts(browser: Bro
     # The load curve: one day (48 half-hours) then a week (336).
     assert _chart(earlier, "chart-curve")["points"] == 48
     with page.expect_navigation():
-        page.locator("input[name=curve][value=week]").check()
+        page.locator("#curve-controls input[type=radio][value=week]").click()
     page.wait_for_load_state("networkidle")
     week = _wait_charts(page)
     assert _chart(week, "chart-curve")["points"] == 7 * 48
