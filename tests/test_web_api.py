@@ -22,7 +22,7 @@ from app.settings import Settings
 from app.web import pages
 from app.web.api import api_paths
 from app.web.app import create_app
-from app.web.charts import VIEWS, Period, bucket_keys, bucket_of, in_offpeak, windows
+from app.web.charts import VIEWS, Period, bucket_keys, bucket_of, curve_chart, in_offpeak, windows
 from tests.support import AiohttpServer, Clock, make_service, start_simulator
 
 AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
@@ -224,3 +224,14 @@ async def test_offpeak_split_in_sql_matches_paris_wall_clock_across_dst(store: A
     got = await store.offpeak_energy(pdl, Direction.CONSUMPTION, windows(ranges), first, autumn)
     assert {day: (pytest.approx(a), pytest.approx(b)) for day, (a, b) in expected.items()} == got
     assert len(got) == 4
+    # The compact curve: a complete grid, and a grid with a long gap (nulls where nothing was read).
+    full = await curve_chart(store, pdl, Direction.CONSUMPTION, first, last, "fr")
+    assert len(full["series"][0]["values"]) == 3 * 48 - 2  # the spring DST day has 46 half-hours
+    gapped = await curve_chart(store, pdl, Direction.CONSUMPTION, first, autumn, "en")
+    values = gapped["series"][0]["values"]
+    assert len(values) == (
+        timeline.day_start_utc(autumn + dt.timedelta(days=1)) - timeline.day_start_utc(first)
+    ) // (dt.timedelta(minutes=30))
+    assert sum(v is not None for v in values) == len(readings)
+    assert values[-1] == readings[-1].average_w and values[0] == readings[0].average_w
+    assert gapped["total"] == pytest.approx(sum(r.energy_wh or 0 for r in readings) / 1000, abs=0.001)

@@ -249,15 +249,31 @@ async def curve_chart(
     start_epoch = int(start.timestamp())
     step = SLOT_SECONDS
     slots = (int(end.timestamp()) - start_epoch) // step
-    values: list[int | None] = [None] * slots
+    values: list[int | None]
     watt_minutes = 0
-    for epoch, minutes, watts in rows:
-        if watts is None:
-            continue
-        index = (epoch - start_epoch) // step
-        if 0 <= index < slots:
-            values[index] = watts
-            watt_minutes += watts * minutes
+    if rows:
+        epochs, minutes_column, watts_column = zip(*rows, strict=True)  # columns, transposed in C
+    else:
+        epochs, minutes_column, watts_column = (), (), ()
+    complete = (
+        len(rows) == slots
+        and minutes_column.count(step // 60) == slots
+        and epochs[0] == start_epoch
+        and epochs[-1] == start_epoch + (slots - 1) * step
+    )
+    if complete:
+        # Complete half-hour grid (the usual case): the values column is the answer as it is.
+        values = list(watts_column)
+        watt_minutes = sum(w * m for w, m in zip(watts_column, minutes_column, strict=True) if w is not None)
+    else:
+        values = [None] * slots
+        for epoch, minutes, watts in zip(epochs, minutes_column, watts_column, strict=True):
+            if watts is None:
+                continue
+            index = (epoch - start_epoch) // step
+            if 0 <= index < slots:
+                values[index] = watts
+                watt_minutes += watts * minutes
     total_wh = watt_minutes / 60
     if all(v is None for v in values):
         values = []
