@@ -1,6 +1,15 @@
 # MyElectricalData local client: Home Assistant add-on and plain Docker image.
 # The supervisor no longer passes BUILD_FROM (2026.04+): the default below is the one used.
 ARG BUILD_FROM=ghcr.io/home-assistant/base-python:3.13-alpine3.23
+
+# Chart assets (uPlot bundle), built from the npm lock file; only the output enters the image.
+FROM node:20-alpine AS frontend
+WORKDIR /build/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend ./
+RUN npm run build
+
 FROM ${BUILD_FROM}
 
 ENV PYTHONUNBUFFERED=1 \
@@ -9,11 +18,11 @@ ENV PYTHONUNBUFFERED=1 \
 
 WORKDIR /usr/src/myelectricaldata
 # Pinned dependencies first (a cached layer), then the package itself without resolving again.
-# No front-end build step: the UI is server-rendered HTML with one static CSS file.
 COPY requirements.lock ./
 RUN pip3 install --no-cache-dir --disable-pip-version-check -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY app ./app
+COPY --from=frontend /build/app/web/static/dist ./app/web/static/dist
 RUN pip3 install --no-cache-dir --disable-pip-version-check --no-deps . \
     && mkdir -p /data
 

@@ -38,6 +38,8 @@ command -v mosquitto_passwd >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || nee
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v victoria-metrics >/dev/null 2>&1 || need_apt+=(victoria-metrics)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# chromium: the browser tests drive the system Chromium through Playwright (issue 7).
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ "${#need_apt[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing ${need_apt[*]}"
   created_policy=""
@@ -51,6 +53,12 @@ fi
 
 echo "== add-on checks (schemas in ../shared, translations, yamllint, shellcheck, hadolint)"
 python -m tests.addon_check
+
+# ---- Web UI (issue 7): chart assets (npm, pinned by frontend/package-lock.json), built idempotently.
+if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
+  npm ci --prefix frontend --no-audit --no-fund
+fi
+npm run build --prefix frontend --silent
 
 echo "== ruff"
 ruff check app tests bench

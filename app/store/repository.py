@@ -32,8 +32,10 @@ from sqlalchemy import (
     extract,
     func,
     insert,
+    literal_column,
     or_,
     select,
+    text,
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -655,6 +657,23 @@ class Store:
                 rows = (await conn.execute(query)).all()
             return _make_readings(usage_point_id, direction, rows)
 
+    async def interval_values(
+        self, usage_point_id: str, direction: Direction, start: dt.datetime, end: dt.datetime
+    ) -> list[tuple[int, int, int | None]]:
+        """Raw (start epoch seconds, minutes, average W) rows starting in [start, end), sorted: the fast
+        path for charts (a plain statement and tuples, no objects: a year of half-hours in tens of ms)."""
+        params = {
+            "pdl": usage_point_id,
+            "direction": direction.value,
+            "start": _epoch_ceil(start),
+            "end": _epoch_ceil(end),
+        }
+        with _gc_paused():  # 17,520 rows a year: no collector pass over a big heap in the middle
+            async with self._read() as conn:
+                rows = (await conn.execute(_INTERVAL_VALUES, params)).all()
+        # Integer columns come back as ints from every driver: no per-row conversion (a third of the time).
+        return _as_int_rows(rows)
+
     async def max_power(self, usage_point_id: str, first: dt.date, last: dt.date) -> list[MaxPower]:
         async with self._read() as conn:
             result = await conn.execute(
@@ -762,6 +781,68 @@ class Store:
             out.append((_bucket_key(bucket, key), int(total) / 60))
         out.sort(key=lambda item: _sort_key(item[0]))
         return out
+
+    async def offpeak_energy(
+        self,
+        usage_point_id: str,
+        direction: Direction,
+        windows: Sequence[tuple[int, int]],
+        first: dt.date,
+        last: dt.date,
+    ) -> dict[dt.date, tuple[float, float]]:
+        """Energy (Wh) of the stored load curve per Paris day over [first, last], split into (outside,
+        inside) the local time-of-day windows given in seconds since local midnight ([start, end), end <=
+        start crosses midnight). Classified in SQL with the Paris UTC offset of each slot (DST exact)."""
+        ir = interval_reading
+        start, end = day_start_utc(first), day_start_utc(last + _ONE_DAY)
+        ts = ir.c.start_ts
+        segments = _offset_segments(start, end)
+        offset: ColumnElement[Any] = literal_column(str(segments[-1][2]))
+        if len(segments) > 1:
+            offset = case(
+                *(
+                    (
+                        and_(ts >= literal_column(str(a)), ts < literal_column(str(b))),
+                        literal_column(str(off)),
+                    )
+                    for a, b, off in segments[:-1]
+                ),
+                else_=literal_column(str(segments[-1][2])),
+            )
+        second_of_day = (ts + offset) % literal_column("86400")
+        conditions = []
+        for low, high in windows:
+            low_c: ColumnElement[Any] = literal_column(str(int(low)))
+            high_c: ColumnElement[Any] = literal_column(str(int(high)))
+            if low < high:
+                conditions.append(and_(second_of_day >= low_c, second_of_day < high_c))
+            else:
+                conditions.append(or_(second_of_day >= low_c, second_of_day < high_c))
+        inside: ColumnElement[Any] = (
+            case((or_(*conditions), literal_column("1")), else_=literal_column("0"))
+            if conditions
+            else literal_column("0")
+        )
+        flag = inside.label("inside")
+        query = (
+            select(ir.c.local_day, flag, func.sum(cast(ir.c.average_w, BigInteger) * ir.c.minutes))
+            .where(
+                ir.c.usage_point_id == usage_point_id,
+                ir.c.direction == direction.value,
+                ts >= _epoch(start),
+                ts < _epoch(end),
+                ir.c.average_w.is_not(None),
+            )
+            .group_by(ir.c.local_day, inside)
+        )
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        out: dict[dt.date, list[float]] = {}
+        for day_value, is_inside, watt_minutes in rows:
+            day = _bucket_key("day", [day_value])
+            assert isinstance(day, dt.date)
+            out.setdefault(day, [0.0, 0.0])[1 if int(is_inside) else 0] += int(watt_minutes) / 60
+        return {day: (values[0], values[1]) for day, values in sorted(out.items())}
 
     async def daily_energy(
         self,
@@ -912,6 +993,41 @@ class Store:
 # Aliases: the methods `contract` and `address` shadow the table names inside the class body.
 _contract_table = contract
 _address_table = address
+
+
+_INTERVAL_VALUES = text(
+    "SELECT start_ts, minutes, average_w FROM interval_reading WHERE usage_point_id = :pdl"
+    " AND direction = :direction AND start_ts >= :start AND start_ts < :end ORDER BY start_ts"
+)
+
+
+def _as_int_rows(rows: Sequence[Any]) -> list[tuple[int, int, int | None]]:
+    return rows  # type: ignore[return-value]  # Row objects are tuples of the integer columns
+
+
+def _offset_segments(start: dt.datetime, end: dt.datetime) -> list[tuple[int, int, int]]:
+    """[start, end) cut where the Paris UTC offset changes: (first epoch, end epoch, offset seconds)."""
+
+    def offset_at(epoch: int) -> int:
+        delta = dt.datetime.fromtimestamp(epoch, UTC).astimezone(PARIS).utcoffset()
+        return int(delta.total_seconds()) if delta else 0
+
+    first, stop = _epoch(start), _epoch(end)
+    segments: list[tuple[int, int, int]] = []
+    seg_start, current = first, offset_at(first)
+    hour = first - first % 3600
+    day = 86400
+    while hour < stop:
+        following = min(hour + day, stop)
+        if offset_at(following - 1) != current:  # a change within this day: find its hour
+            probe = hour
+            while probe < following and offset_at(probe) == current:
+                probe += 3600
+            segments.append((seg_start, probe, current))
+            seg_start, current = probe, offset_at(probe)
+        hour = following
+    segments.append((seg_start, stop, current))
+    return segments
 
 
 def _fit(table: Table, row: dict[str, Any]) -> dict[str, Any]:

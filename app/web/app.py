@@ -1,4 +1,4 @@
-"""aiohttp application factory: dashboard, /api/status, /api/sync, /health.
+"""aiohttp application factory: dashboard, /api/status, /api/sync, /health; chart pages in `pages`.
 
 Every URL the pages emit is relative, so the UI works at `/`, behind Home Assistant ingress
 (`/api/hassio_ingress/<token>/`) or any reverse-proxy prefix.
@@ -18,7 +18,7 @@ from app import __version__, timeline
 from app.addon import MqttState
 from app.domain import DataKind, DateRange, SyncPhase, SyncProgress, UsagePoint
 from app.service import Service
-from app.web import i18n
+from app.web import i18n, pages
 from app.web.ingress import setup_ingress
 
 SERVICE: web.AppKey[Service] = web.AppKey("service", Service)
@@ -45,6 +45,7 @@ def create_app(service: Service) -> web.Application:
     from app.web.exporters_page import setup_exporters_page  # late: it imports this module
 
     setup_exporters_page(app)
+    pages.setup_pages(app)
     return app
 
 
@@ -83,12 +84,12 @@ async def sync_form(request: web.Request) -> web.Response:
 @aiohttp_jinja2.template("dashboard.html")
 async def dashboard(request: web.Request) -> dict[str, Any]:
     lang = request[LANG]
+    status = await build_status(request.app[SERVICE], lang)
     return {
-        "status": await build_status(request.app[SERVICE], lang),
-        "t": i18n.TEXTS[lang],
+        "status": status,
         "lang": lang,
-        "other_lang": "en" if lang == "fr" else "fr",
         "sync_notice": request.query.get("sync"),
+        **await pages.dashboard_extras(request, status),
     }
 
 
