@@ -115,21 +115,29 @@ async def _sync_once(service: Service) -> int:
 
 async def _serve(service: Service) -> int:
     from app.web.app import create_app
+    from app.web.ingress import INGRESS, listeners
 
     await service.start()
     runner = web.AppRunner(create_app(service), access_log=None)
     await runner.setup()
     settings = service.settings
-    site = web.TCPSite(runner, settings.host, settings.port)
-    try:
-        await site.start()
-    except OSError as exc:
-        log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror)
-        await runner.cleanup()
-        await service.stop()
-        return 1
-    shown_host = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
-    log.info("web UI on http://%s:%s", shown_host, settings.port)
+    for listener in listeners(settings):
+        site = web.TCPSite(runner, listener.host, listener.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            log.error("cannot listen on %s:%s: %s", listener.host, listener.port, exc.strerror)
+            await runner.cleanup()
+            await service.stop()
+            return 1
+        shown_host = "localhost" if listener.host in ("0.0.0.0", "::") else listener.host
+        if listener.door == INGRESS:
+            log.info("web UI for Home Assistant ingress on port %s", listener.port)
+        else:
+            protected = " (password protected)" if settings.web_password else ""
+            log.info("web UI on http://%s:%s%s", shown_host, listener.port, protected)
+    if settings.addon and not settings.web_password:
+        log.info("direct access (port %s) is off: set web_password to open it", settings.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -7,6 +7,7 @@ energy is in Wh (integers), power in W (load curve averages) or VA (daily maximu
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -110,6 +111,19 @@ class DateRange:
 
     def iter_days(self) -> list[dt.date]:
         return [self.first + dt.timedelta(days=i) for i in range(self.days)]
+
+
+def merge_date_ranges(ranges: Iterable[DateRange]) -> list[DateRange]:
+    """Sorted, disjoint, non-adjacent ranges holding the same days (overlapping and adjacent merge)."""
+    one_day = dt.timedelta(days=1)
+    merged: list[DateRange] = []
+    for current in sorted(ranges, key=lambda r: (r.first, r.last)):
+        if merged and current.first <= merged[-1].last + one_day:
+            if current.last > merged[-1].last:
+                merged[-1] = DateRange(merged[-1].first, current.last)
+        else:
+            merged.append(current)
+    return merged
 
 
 @dataclass(frozen=True, slots=True)

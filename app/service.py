@@ -10,9 +10,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from app import timeline
+from app import __version__, timeline
+from app.addon import CoreApi, Integrations
 from app.domain import CallRecord, SyncPhase
+from app.exporters.base import ExportContext, MqttBroker
+from app.exporters.manager import ExporterManager
 from app.gateway.base import Gateway
+from app.pricing.costs import StoreCostSource
 from app.gateway.client import GatewayClient
 from app.gateway.errors import GatewayError
 from app.gateway.retry import RetryPolicy
@@ -47,6 +51,9 @@ class Service:
     problems: list[Problem] = field(default_factory=list)
     # Run after every sync (exporters); a failing hook is logged and never fails the sync.
     after_sync: list[Callable[[SyncOutcome], Awaitable[None]]] = field(default_factory=list)
+    # MQTT broker (settings or supervisor), Core websocket, add-on info (app/addon.py).
+    integrations: Integrations | None = None
+    exporters: ExporterManager | None = None
 
     def __post_init__(self) -> None:
         if self.clock is None:
@@ -58,6 +65,16 @@ class Service:
         return self.clock()
 
     @property
+    def mqtt_broker(self) -> MqttBroker | None:
+        """The MQTT broker the exporters use: MQTT_* settings, else the supervisor's MQTT service."""
+        return self.integrations.mqtt.broker if self.integrations else None
+
+    @property
+    def core_api(self) -> CoreApi | None:
+        """The Home Assistant Core websocket (through the supervisor, or HA_URL + HA_TOKEN)."""
+        return self.integrations.core_api if self.integrations else None
+
+    @property
     def configured(self) -> bool:
         return self.settings.has_credentials and not self.config_errors
 
@@ -65,6 +82,9 @@ class Service:
         for error in self.config_errors:
             log.error("configuration: %s", error)
             self.problems.append(Problem("config_error", error))
+        if self.integrations is None:
+            self.integrations = Integrations(self.settings)
+            await self.integrations.start()
         try:
             self.store = await Store.open(self.settings.database_url, data_dir=self.settings.data_dir)
         except Exception as exc:  # the server must stay up to show what is wrong
@@ -81,10 +101,40 @@ class Service:
         self.scheduler = SyncScheduler(self.sync, install_minute=install_minute, clock=self.now)
         if schedule and self.configured:
             self.scheduler.start()
+        await self.start_exporters()
+
+    async def start_exporters(self) -> None:
+        """Build the exporters from their stored settings; they run after each sync, in the background."""
+        assert self.store is not None
+        context = ExportContext(
+            self.store,
+            clock=self.now,
+            version=__version__,
+            request_sync=self.request_sync,
+            mqtt_broker=self.mqtt_broker,
+            costs=StoreCostSource(self.store),
+        )
+        self.exporters = ExporterManager(context)
+        await self.exporters.start()
+        self.after_sync.append(self._run_exporters)
+
+    async def _run_exporters(self, outcome: SyncOutcome) -> None:
+        assert self.exporters is not None
+        # The supervisor's broker is found in the background after start: give the newest one.
+        self.exporters.context.mqtt_broker = self.mqtt_broker
+        await self.exporters.on_sync(outcome)
+
+    def request_sync(self) -> bool:
+        """Start a sync now (MQTT command); False when one is running or the client is not configured."""
+        return self.scheduler.trigger() if self.scheduler is not None and self.configured else False
 
     async def stop(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.integrations is not None:
+            await self.integrations.stop()
+        if self.exporters is not None:
+            await self.exporters.stop()
         if self.store is not None:
             await self.store.close()
 

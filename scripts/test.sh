@@ -28,6 +28,38 @@ if command -v mariadbd >/dev/null 2>&1; then
     "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
 fi
 
+# --- Programs the tests start as private instances on free ports (Debian packages, installed only
+# when missing; no system service is started): nginx mimics Home Assistant ingress (issue 3);
+# mosquitto (+ mosquitto_passwd) for password/TLS brokers, prometheus and victoria-metrics for the
+# exporters (issue 5); openssl makes test certificates.
+need_apt=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+command -v mosquitto_passwd >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v victoria-metrics >/dev/null 2>&1 || need_apt+=(victoria-metrics)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# chromium: the browser tests drive the system Chromium through Playwright (issue 7).
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+if [ "${#need_apt[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing ${need_apt[*]}"
+  created_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then # keep the packages from starting system services
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=1
+  fi
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"; } >/dev/null ||
+    echo "warning: could not install ${need_apt[*]}; the tests that need them will fail" >&2
+  if [ -n "$created_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+
+echo "== add-on checks (schemas in ../shared, translations, yamllint, shellcheck, hadolint)"
+python -m tests.addon_check
+
+# ---- Web UI (issue 7): chart assets (npm, pinned by frontend/package-lock.json), built idempotently.
+if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
+  npm ci --prefix frontend --no-audit --no-fund
+fi
+npm run build --prefix frontend --silent
+
 echo "== ruff"
 ruff check app tests bench
 ruff format --check app tests bench

@@ -42,10 +42,10 @@ from app.domain import (
     TempoColor,
     TempoDay,
     UsagePoint,
+    merge_date_ranges,
 )
 from app.store import Store, normalise_database_url
 from app.store import migrate as store_migrate
-from app.store.repository import merge_ranges
 from app.store.tables import metadata
 from app.timeline import day_bounds_utc, hour_start_utc, paris_date
 from tests.conftest import DatabaseFactory
@@ -572,7 +572,7 @@ def _runs(days: set[dt.date]) -> list[DateRange]:
 @given(st.lists(_range, max_size=12))
 def test_merge_ranges_covers_exactly_the_same_days(ranges: list[DateRange]) -> None:
     days = {day for r in ranges for day in r.iter_days()}
-    assert merge_ranges(ranges) == _runs(days)
+    assert merge_date_ranges(ranges) == _runs(days)
 
 
 def test_stored_coverage_is_the_union_of_every_save_sqlite(tmp_path: Path) -> None:

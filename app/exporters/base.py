@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import voluptuous as vol
+import voluptuous_openapi
 
 from app.pricing.source import CostSource
 from app.store import Store
@@ -54,6 +55,7 @@ class ExporterStatus:
     last_success: dt.datetime | None = None
     last_error: str | None = None
     last_exported: str | None = None  # a human description of the newest point sent
+    next_retry: dt.datetime | None = None  # when a failed exporter is tried again
 
     def as_dict(self) -> dict[str, Any]:
         def iso(value: dt.datetime | None) -> str | None:
@@ -66,6 +68,7 @@ class ExporterStatus:
             "last_success": iso(self.last_success),
             "last_error": self.last_error,
             "last_exported": self.last_exported,
+            "next_retry": iso(self.next_retry),
         }
 
 
@@ -81,11 +84,48 @@ class BaseExporter(ABC):
     description: ClassVar[str]
     config_schema: ClassVar[vol.Schema]
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    multiline_fields: ClassVar[frozenset[str]] = frozenset()  # shown as a text area
+    # UI texts per language: "description", "<field>" (label) and "<field>.help"; English falls back
+    # to the class description, the field name and the schema's description.
+    texts: ClassVar[Mapping[str, Mapping[str, str]]] = {}
+
+    @classmethod
+    def ui_texts(cls, lang: str) -> dict[str, Any]:
+        """Description, field labels and help texts in `lang` (for the web form)."""
+        own = cls.texts.get(lang, {})
+        props = cls.json_schema().get("properties", {})
+        return {
+            "description": own.get("description", cls.description),
+            "labels": {k: own.get(k, k.replace("_", " ").capitalize()) for k in props},
+            "helps": {k: own.get(f"{k}.help", p.get("description", "")) for k, p in props.items()},
+        }
 
     def __init__(self, config: Mapping[str, Any], context: ExportContext) -> None:
         self.config: dict[str, Any] = dict(self.config_schema(dict(config)))
         self.context = context
         self.status = ExporterStatus(enabled=bool(self.config.get("enabled", False)))
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The config schema as JSON Schema (for the web form); secret fields are write-only."""
+        schema: dict[str, Any] = voluptuous_openapi.convert(cls.config_schema)
+        for name, prop in schema.get("properties", {}).items():
+            if name in cls.secret_fields:
+                prop["format"] = "password"
+                prop["writeOnly"] = True
+                prop.pop("default", None)
+            if name in cls.multiline_fields:
+                prop["format"] = "multiline"
+        return schema
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """The configuration an exporter has before the user saves anything."""
+        return dict(cls.config_schema({}))
+
+    def secrets(self) -> list[str]:
+        """The non-empty secret values, so that error texts can be scrubbed of them."""
+        return [str(self.config[f]) for f in self.secret_fields if self.config.get(f)]
 
     @abstractmethod
     async def connect(self) -> None: ...

@@ -32,8 +32,10 @@ from sqlalchemy import (
     extract,
     func,
     insert,
+    literal_column,
     or_,
     select,
+    text,
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -59,6 +61,7 @@ from app.domain import (
     TempoColor,
     TempoDay,
     UsagePoint,
+    merge_date_ranges,
 )
 from app.store import migrate
 from app.store.engine import SQLITE_BEGIN_OPTION, create_engine, normalise_database_url, sqlite_path
@@ -576,7 +579,7 @@ class Store:
             .order_by(sync_coverage.c.first_day)
         )
         stored = [DateRange(first, last) for first, last in result]
-        merged = merge_ranges([*stored, *covered])
+        merged = merge_date_ranges([*stored, *covered])
         if merged == stored:
             return
         await conn.execute(delete(sync_coverage).where(where))
@@ -593,7 +596,7 @@ class Store:
                 .where(sync_coverage.c.usage_point_id == usage_point_id, sync_coverage.c.kind == kind.value)
                 .order_by(sync_coverage.c.first_day)
             )
-            return merge_ranges(DateRange(first, last) for first, last in result)
+            return merge_date_ranges(DateRange(first, last) for first, last in result)
 
     async def all_coverage(self) -> dict[tuple[str, DataKind], list[DateRange]]:
         async with self._read() as conn:
@@ -610,7 +613,7 @@ class Store:
                 kind = _data_kind(kind_text)
                 if kind is not None:
                     grouped.setdefault((pdl, kind), []).append(DateRange(first, last))
-        return {key: merge_ranges(ranges) for key, ranges in sorted(grouped.items())}
+        return {key: merge_date_ranges(ranges) for key, ranges in sorted(grouped.items())}
 
     # ------------------------------------------------------------------ reads
 
@@ -653,6 +656,23 @@ class Store:
             async with self._read() as conn:
                 rows = (await conn.execute(query)).all()
             return _make_readings(usage_point_id, direction, rows)
+
+    async def interval_values(
+        self, usage_point_id: str, direction: Direction, start: dt.datetime, end: dt.datetime
+    ) -> list[tuple[int, int, int | None]]:
+        """Raw (start epoch seconds, minutes, average W) rows starting in [start, end), sorted: the fast
+        path for charts (a plain statement and tuples, no objects: a year of half-hours in tens of ms)."""
+        params = {
+            "pdl": usage_point_id,
+            "direction": direction.value,
+            "start": _epoch_ceil(start),
+            "end": _epoch_ceil(end),
+        }
+        with _gc_paused():  # 17,520 rows a year: no collector pass over a big heap in the middle
+            async with self._read() as conn:
+                rows = (await conn.execute(_INTERVAL_VALUES, params)).all()
+        # Integer columns come back as ints from every driver: no per-row conversion (a third of the time).
+        return _as_int_rows(rows)
 
     async def max_power(self, usage_point_id: str, first: dt.date, last: dt.date) -> list[MaxPower]:
         async with self._read() as conn:
@@ -761,6 +781,68 @@ class Store:
             out.append((_bucket_key(bucket, key), int(total) / 60))
         out.sort(key=lambda item: _sort_key(item[0]))
         return out
+
+    async def offpeak_energy(
+        self,
+        usage_point_id: str,
+        direction: Direction,
+        windows: Sequence[tuple[int, int]],
+        first: dt.date,
+        last: dt.date,
+    ) -> dict[dt.date, tuple[float, float]]:
+        """Energy (Wh) of the stored load curve per Paris day over [first, last], split into (outside,
+        inside) the local time-of-day windows given in seconds since local midnight ([start, end), end <=
+        start crosses midnight). Classified in SQL with the Paris UTC offset of each slot (DST exact)."""
+        ir = interval_reading
+        start, end = day_start_utc(first), day_start_utc(last + _ONE_DAY)
+        ts = ir.c.start_ts
+        segments = _offset_segments(start, end)
+        offset: ColumnElement[Any] = literal_column(str(segments[-1][2]))
+        if len(segments) > 1:
+            offset = case(
+                *(
+                    (
+                        and_(ts >= literal_column(str(a)), ts < literal_column(str(b))),
+                        literal_column(str(off)),
+                    )
+                    for a, b, off in segments[:-1]
+                ),
+                else_=literal_column(str(segments[-1][2])),
+            )
+        second_of_day = (ts + offset) % literal_column("86400")
+        conditions = []
+        for low, high in windows:
+            low_c: ColumnElement[Any] = literal_column(str(int(low)))
+            high_c: ColumnElement[Any] = literal_column(str(int(high)))
+            if low < high:
+                conditions.append(and_(second_of_day >= low_c, second_of_day < high_c))
+            else:
+                conditions.append(or_(second_of_day >= low_c, second_of_day < high_c))
+        inside: ColumnElement[Any] = (
+            case((or_(*conditions), literal_column("1")), else_=literal_column("0"))
+            if conditions
+            else literal_column("0")
+        )
+        flag = inside.label("inside")
+        query = (
+            select(ir.c.local_day, flag, func.sum(cast(ir.c.average_w, BigInteger) * ir.c.minutes))
+            .where(
+                ir.c.usage_point_id == usage_point_id,
+                ir.c.direction == direction.value,
+                ts >= _epoch(start),
+                ts < _epoch(end),
+                ir.c.average_w.is_not(None),
+            )
+            .group_by(ir.c.local_day, inside)
+        )
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).all()
+        out: dict[dt.date, list[float]] = {}
+        for day_value, is_inside, watt_minutes in rows:
+            day = _bucket_key("day", [day_value])
+            assert isinstance(day, dt.date)
+            out.setdefault(day, [0.0, 0.0])[1 if int(is_inside) else 0] += int(watt_minutes) / 60
+        return {day: (values[0], values[1]) for day, values in sorted(out.items())}
 
     async def daily_energy(
         self,
@@ -913,16 +995,39 @@ _contract_table = contract
 _address_table = address
 
 
-def merge_ranges(ranges: Iterable[DateRange]) -> list[DateRange]:
-    """Sorted, disjoint ranges covering the same days; overlapping and adjacent ranges are merged."""
-    merged: list[DateRange] = []
-    for current in sorted(ranges):
-        if merged and current.first <= merged[-1].last + _ONE_DAY:
-            if current.last > merged[-1].last:
-                merged[-1] = DateRange(merged[-1].first, current.last)
-        else:
-            merged.append(current)
-    return merged
+_INTERVAL_VALUES = text(
+    "SELECT start_ts, minutes, average_w FROM interval_reading WHERE usage_point_id = :pdl"
+    " AND direction = :direction AND start_ts >= :start AND start_ts < :end ORDER BY start_ts"
+)
+
+
+def _as_int_rows(rows: Sequence[Any]) -> list[tuple[int, int, int | None]]:
+    return rows  # type: ignore[return-value]  # Row objects are tuples of the integer columns
+
+
+def _offset_segments(start: dt.datetime, end: dt.datetime) -> list[tuple[int, int, int]]:
+    """[start, end) cut where the Paris UTC offset changes: (first epoch, end epoch, offset seconds)."""
+
+    def offset_at(epoch: int) -> int:
+        delta = dt.datetime.fromtimestamp(epoch, UTC).astimezone(PARIS).utcoffset()
+        return int(delta.total_seconds()) if delta else 0
+
+    first, stop = _epoch(start), _epoch(end)
+    segments: list[tuple[int, int, int]] = []
+    seg_start, current = first, offset_at(first)
+    hour = first - first % 3600
+    day = 86400
+    while hour < stop:
+        following = min(hour + day, stop)
+        if offset_at(following - 1) != current:  # a change within this day: find its hour
+            probe = hour
+            while probe < following and offset_at(probe) == current:
+                probe += 3600
+            segments.append((seg_start, probe, current))
+            seg_start, current = probe, offset_at(probe)
+        hour = following
+    segments.append((seg_start, stop, current))
+    return segments
 
 
 def _fit(table: Table, row: dict[str, Any]) -> dict[str, Any]:

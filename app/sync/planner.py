@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from app.domain import Contract, DataKind, DateRange, UsagePoint
+from app.domain import Contract, DataKind, DateRange, UsagePoint, merge_date_ranges
 from app.timeline import PARIS, add_months, paris_today
 
 __all__ = [
@@ -214,18 +214,6 @@ def route_limit(kind: DataKind, routes: RouteLimits) -> int:
 # ------------------------------------------------------------------------------------ range algebra
 
 
-def _merge(ranges: Iterable[DateRange]) -> list[DateRange]:
-    """Sorted, disjoint, non-adjacent ranges holding the same days."""
-    merged: list[DateRange] = []
-    for current in sorted(ranges):
-        if merged and current.first <= merged[-1].last + _ONE_DAY:
-            if current.last > merged[-1].last:
-                merged[-1] = DateRange(merged[-1].first, current.last)
-        else:
-            merged.append(current)
-    return merged
-
-
 def _intersect(a: DateRange, b: DateRange) -> DateRange | None:
     first, last = max(a.first, b.first), min(a.last, b.last)
     return DateRange(first, last) if first <= last else None
@@ -234,7 +222,7 @@ def _intersect(a: DateRange, b: DateRange) -> DateRange | None:
 def _subtract(wanted: DateRange, covered: Sequence[DateRange]) -> list[DateRange]:
     holes: list[DateRange] = []
     cursor = wanted.first
-    for block in _merge(covered):
+    for block in merge_date_ranges(covered):
         if block.last < cursor:
             continue
         if block.first > wanted.last:
@@ -258,7 +246,7 @@ def missing_days(
         window = _intersect(wanted, correction)
         if window is not None:
             missing.append(window)
-    return _merge(missing)
+    return merge_date_ranges(missing)
 
 
 def chunk(ranges: Sequence[DateRange], max_days: int) -> list[DateRange]:
@@ -270,7 +258,7 @@ def chunk(ranges: Sequence[DateRange], max_days: int) -> list[DateRange]:
     """
     if max_days < 1:
         raise ValueError(f"max_days must be at least 1, not {max_days}")
-    pending = _merge(ranges)  # oldest first; consumed from the end
+    pending = merge_date_ranges(ranges)  # oldest first; consumed from the end
     windows: list[DateRange] = []
     span = dt.timedelta(days=max_days - 1)
     while pending:

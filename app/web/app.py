@@ -1,4 +1,4 @@
-"""aiohttp application factory: dashboard, /api/status, /api/sync, /health.
+"""aiohttp application factory: dashboard, /api/status, /api/sync, /health; chart pages in `pages`.
 
 Every URL the pages emit is relative, so the UI works at `/`, behind Home Assistant ingress
 (`/api/hassio_ingress/<token>/`) or any reverse-proxy prefix.
@@ -15,9 +15,11 @@ import jinja2
 from aiohttp import web
 
 from app import __version__, timeline
+from app.addon import MqttState
 from app.domain import DataKind, DateRange, SyncPhase, SyncProgress, UsagePoint
 from app.service import Service
-from app.web import i18n
+from app.web import i18n, pages
+from app.web.ingress import setup_ingress
 
 SERVICE: web.AppKey[Service] = web.AppKey("service", Service)
 LANG: web.RequestKey[str] = web.RequestKey("lang", str)
@@ -39,6 +41,12 @@ def create_app(service: Service) -> web.Application:
     app.router.add_post("/api/sync", api_sync)
     app.router.add_get("/health", health)
     app.router.add_static("/static/", HERE / "static", name="static")
+    setup_ingress(app, service.settings)
+    from app.web.exporters_page import setup_exporters_page  # late: it imports this module
+
+    setup_exporters_page(app)
+    pages.setup_pages(app)
+
     from app.web.pricing_pages import setup_pricing_pages  # here: pricing_pages imports this module
 
     setup_pricing_pages(app)
@@ -80,12 +88,12 @@ async def sync_form(request: web.Request) -> web.Response:
 @aiohttp_jinja2.template("dashboard.html")
 async def dashboard(request: web.Request) -> dict[str, Any]:
     lang = request[LANG]
+    status = await build_status(request.app[SERVICE], lang)
     return {
-        "status": await build_status(request.app[SERVICE], lang),
-        "t": i18n.TEXTS[lang],
+        "status": status,
         "lang": lang,
-        "other_lang": "en" if lang == "fr" else "fr",
         "sync_notice": request.query.get("sync"),
+        **await pages.dashboard_extras(request, status),
     }
 
 
@@ -107,6 +115,8 @@ async def build_status(service: Service, lang: str) -> dict[str, Any]:
         "next_run_at": None,
         "last_run_at": None,
         "usage_points": [],
+        "mqtt": _mqtt_fields(service, lang),
+        "exporters": [] if service.exporters is None else service.exporters.describe_all(),
     }
     scheduler = service.scheduler
     if scheduler is not None:
@@ -190,6 +200,17 @@ def _progress_fields(progress: SyncProgress, lang: str) -> dict[str, Any]:
             **_error_fields(progress.last_error_code, lang),
         },
     }
+
+
+def _mqtt_fields(service: Service, lang: str) -> dict[str, Any]:
+    """The MQTT broker's state (app/addon.py) with what it means and what to do; no password."""
+    if service.integrations is None:
+        return {"state": MqttState.NOT_CONFIGURED.value}
+    fields = service.integrations.mqtt.as_dict()
+    text = i18n.mqtt_text(fields["state"], lang)
+    if text is not None:
+        fields["message"], fields["fix"] = text
+    return fields
 
 
 def _error_fields(code: str, lang: str) -> dict[str, str]:

@@ -44,6 +44,10 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "language": "Langue",
         "demo_banner": "Mode démonstration : données simulées.",
         "account": "Compte",
+        "mqtt": "MQTT",
+        "mqtt_broker": "Broker",
+        "mqtt_source_supervisor": "fourni par Home Assistant",
+        "mqtt_source_settings": "configuré",
     },
     "en": {
         "title": "MyElectricalData",
@@ -79,6 +83,10 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "language": "Language",
         "demo_banner": "Demo mode: simulated data.",
         "account": "Account",
+        "mqtt": "MQTT",
+        "mqtt_broker": "Broker",
+        "mqtt_source_supervisor": "provided by Home Assistant",
+        "mqtt_source_settings": "configured",
     },
 }
 
@@ -245,3 +253,123 @@ def error_text(code: str | None, language: str) -> tuple[str, str] | None:
         return None
     table = ERRORS[language]
     return table.get(code) or table["gateway_error"]
+
+
+# MQTT broker states (app/addon.py MqttState) -> (what it means, what to do)
+MQTT_TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
+    "fr": {
+        "not_configured": (
+            "Aucun broker MQTT configuré.",
+            "Facultatif : renseignez MQTT_HOST (et MQTT_USERNAME, MQTT_PASSWORD) pour publier vers MQTT.",
+        ),
+        "no_broker": (
+            "Aucun broker MQTT n'est installé dans Home Assistant.",
+            "Installez l'add-on « Mosquitto broker » (ou renseignez mqtt_host dans la configuration), "
+            "puis redémarrez cet add-on. Le reste fonctionne sans MQTT.",
+        ),
+        "supervisor_error": (
+            "Le superviseur n'a pas répondu à la recherche du broker MQTT.",
+            "Rien à faire : un nouvel essai est programmé. Si cela dure, redémarrez l'add-on.",
+        ),
+        "checking": ("Connexion au broker MQTT en cours.", "Rien à faire."),
+        "connected": ("Connecté au broker MQTT.", "Rien à faire."),
+        "auth_failed": (
+            "Le broker MQTT refuse l'utilisateur ou le mot de passe.",
+            "Vérifiez mqtt_username et mqtt_password (ou laissez-les vides pour utiliser le broker "
+            "fourni par Home Assistant), puis redémarrez.",
+        ),
+        "unreachable": (
+            "Le broker MQTT ne répond pas.",
+            "Vérifiez l'hôte, le port et TLS du broker ; un nouvel essai est programmé.",
+        ),
+    },
+    "en": {
+        "not_configured": (
+            "No MQTT broker configured.",
+            "Optional: set MQTT_HOST (and MQTT_USERNAME, MQTT_PASSWORD) to publish to MQTT.",
+        ),
+        "no_broker": (
+            "No MQTT broker is installed in Home Assistant.",
+            'Install the "Mosquitto broker" add-on (or set mqtt_host in the configuration), then restart '
+            "this add-on. Everything else works without MQTT.",
+        ),
+        "supervisor_error": (
+            "The supervisor did not answer the MQTT broker lookup.",
+            "Nothing to do: a retry is scheduled. If it lasts, restart the add-on.",
+        ),
+        "checking": ("Connecting to the MQTT broker.", "Nothing to do."),
+        "connected": ("Connected to the MQTT broker.", "Nothing to do."),
+        "auth_failed": (
+            "The MQTT broker refuses the user name or password.",
+            "Check mqtt_username and mqtt_password (or leave them empty to use the broker Home Assistant "
+            "provides), then restart.",
+        ),
+        "unreachable": (
+            "The MQTT broker does not answer.",
+            "Check the broker's host, port and TLS; a retry is scheduled.",
+        ),
+    },
+}
+
+
+def mqtt_text(state: str, language: str) -> tuple[str, str] | None:
+    return MQTT_TEXTS[language].get(state)
+
+
+# The /exporters page (issue 5).
+EXPORTER_TEXTS: Mapping[str, Mapping[str, str]] = {
+    "fr": {
+        "exporters": "Exports",
+        "exporters_intro": (
+            "Chaque export envoie les données stockées vers un autre outil après chaque synchronisation."
+        ),
+        "enabled": "Activé",
+        "disabled": "Désactivé",
+        "connected": "Connecté",
+        "not_connected": "Non connecté",
+        "last_export": "Dernier export réussi",
+        "last_exported": "Dernières données envoyées",
+        "last_error": "Dernière erreur",
+        "next_retry": "Prochain essai",
+        "save": "Enregistrer",
+        "test_connection": "Tester la connexion",
+        "export_now": "Exporter maintenant",
+        "saved": "Réglages enregistrés.",
+        "test_ok": "Connexion réussie",
+        "test_failed": "Échec de la connexion",
+        "export_done": "Export terminé",
+        "export_failed": "Échec de l'export",
+        "invalid_settings": "Réglages invalides",
+        "secret_set": "déjà renseigné : laisser vide pour le conserver",
+        "secret_unset": "non renseigné",
+        "secret_clear": "effacer",
+        "discovery_error": "Export impossible à charger",
+        "metrics_disabled": "L'export Prometheus est désactivé : activez-le sur la page Exports.",
+    },
+    "en": {
+        "exporters": "Exports",
+        "exporters_intro": "Each exporter sends the stored data to another tool after every sync.",
+        "enabled": "Enabled",
+        "disabled": "Disabled",
+        "connected": "Connected",
+        "not_connected": "Not connected",
+        "last_export": "Last successful export",
+        "last_exported": "Newest data sent",
+        "last_error": "Last error",
+        "next_retry": "Next attempt",
+        "save": "Save",
+        "test_connection": "Test connection",
+        "export_now": "Export now",
+        "saved": "Settings saved.",
+        "test_ok": "Connection succeeded",
+        "test_failed": "Connection failed",
+        "export_done": "Export done",
+        "export_failed": "Export failed",
+        "invalid_settings": "Invalid settings",
+        "secret_set": "already set: leave empty to keep it",
+        "secret_unset": "not set",
+        "secret_clear": "clear",
+        "discovery_error": "Exporter cannot be loaded",
+        "metrics_disabled": "The Prometheus exporter is disabled: enable it on the Exports page.",
+    },
+}

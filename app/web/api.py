@@ -1,0 +1,355 @@
+"""The JSON API behind every chart (`/api/...`), its CSV downloads (`format=csv`) and `/api/openapi.json`.
+
+Bad parameters get a 400 with a readable message naming the parameter; an unknown usage point a 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from app import timeline
+from app.domain import Direction, UsagePoint
+from app.store import Store
+from app.web import charts
+from app.web.charts import VIEWS, Chart, Period, SplitCache, View
+from app.web.openapi import document
+
+log = logging.getLogger(__name__)
+SPLIT_CACHE: web.AppKey[SplitCache] = web.AppKey("split_cache", SplitCache)
+
+
+class AnswerCache:
+    """Recent API answers (body, content type, headers) by day and URL: stored data only changes with a
+    sync, which clears it. Bounded, least recently used out first."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._answers: OrderedDict[str, tuple[bytes, str, dict[str, str]]] = OrderedDict()
+
+    def clear(self) -> None:
+        self._answers.clear()
+
+    def get(self, key: str) -> web.Response | None:
+        found = self._answers.get(key)
+        if found is None:
+            return None
+        self._answers.move_to_end(key)
+        body, content_type, headers = found
+        return web.Response(body=body, content_type=content_type, headers=headers)
+
+    def put(self, key: str, response: web.Response) -> None:
+        if response.status != 200 or not isinstance(response.body, bytes):
+            return
+        headers = {k: v for k, v in response.headers.items() if k == "Content-Disposition"}
+        self._answers[key] = (response.body, response.content_type, headers)
+        while len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+
+
+ANSWER_CACHE: web.AppKey[AnswerCache] = web.AppKey("answer_cache", AnswerCache)
+
+
+class BadParameterError(Exception):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+
+
+def _store(request: web.Request) -> Store:
+    from app.web.app import SERVICE
+
+    store = request.app[SERVICE].store
+    if store is None:
+        raise web.HTTPServiceUnavailable(
+            text='{"error": "storage_error", "message": "the database cannot be opened"}',
+            content_type="application/json",
+        )
+    return store
+
+
+def _lang(request: web.Request) -> str:
+    from app.web.app import LANG
+
+    return request[LANG]
+
+
+def _today(request: web.Request) -> dt.date:
+    from app.web.app import SERVICE
+
+    return timeline.paris_today(request.app[SERVICE].now())
+
+
+def _date(request: web.Request, name: str, default: dt.date | None = None) -> dt.date:
+    value = request.query.get(name)
+    if not value:
+        if default is None:
+            raise BadParameterError(name, f"{name} is required (YYYY-MM-DD)")
+        return default
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadParameterError(name, f"{name}={value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _choice(request: web.Request, name: str, choices: tuple[str, ...], default: str) -> str:
+    value = request.query.get(name, default)
+    if value not in choices:
+        raise BadParameterError(name, f"{name}={value!r} must be one of {', '.join(choices)}")
+    return value
+
+
+async def _point(request: web.Request, store: Store) -> UsagePoint:
+    pdl = request.query.get("pdl", "")
+    if not pdl:
+        raise BadParameterError("pdl", "pdl is required (the 14-digit usage point number)")
+    for point in await store.usage_points():
+        if point.usage_point_id == pdl:
+            return point
+    raise web.HTTPNotFound(
+        text=f'{{"error": "unknown_usage_point", "message": "no usage point {pdl[:14]!s} in this account"}}',
+        content_type="application/json",
+    )
+
+
+def _period(request: web.Request) -> Period:
+    yesterday = _today(request) - dt.timedelta(days=1)
+    view: View = _choice(request, "view", VIEWS, "month")  # type: ignore[assignment]
+    return Period.of(view, min(_date(request, "end", yesterday), yesterday))
+
+
+def _direction(request: web.Request) -> Direction:
+    return Direction(_choice(request, "direction", tuple(d.value for d in Direction), "consumption"))
+
+
+def _answer(request: web.Request, chart: Chart, name: str) -> web.Response:
+    if request.query.get("format") == "csv":
+        return web.Response(
+            text=charts.to_csv(chart),
+            content_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return web.json_response(chart)
+
+
+ApiHandler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _guarded(handler: ApiHandler) -> ApiHandler:
+    async def wrapped(request: web.Request) -> web.Response:
+        cache = request.app[ANSWER_CACHE]
+        key = f"{_today(request)}|{_lang(request)}|{request.path_qs}"
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        try:
+            response = await handler(request)
+            cache.put(key, response)
+            return response
+        except BadParameterError as exc:
+            return web.json_response(
+                {"error": "bad_parameter", "parameter": exc.name, "message": exc.message}, status=400
+            )
+
+    wrapped.__name__ = handler.__name__
+    return wrapped
+
+
+async def usage_points(request: web.Request) -> web.Response:
+    store = _store(request)
+    contracts = await store.contracts()
+    out = []
+    for point in await store.usage_points():
+        contract = contracts.get(point.usage_point_id)
+        out.append(
+            {
+                "usage_point_id": point.usage_point_id,
+                "name": point.name,
+                "subscribed_power_kva": (contract.subscribed_power_kva if contract else None)
+                or point.subscribed_power_kva,
+                "pricing_option": point.pricing_option.value,
+                "offpeak_hours": [
+                    str(r) for r in (contract.offpeak_hours if contract else point.offpeak_hours)
+                ],
+                "has_consumption": point.has_consumption,
+                "has_production": point.has_production,
+            }
+        )
+    return web.json_response(out)
+
+
+async def energy(request: web.Request) -> web.Response:
+    store = _store(request)
+    point = await _point(request, store)
+    direction = _direction(request)
+    period = _period(request)
+    compare = None
+    if direction is Direction.PRODUCTION and point.has_consumption:
+        compare = Direction.CONSUMPTION
+    chart = await charts.energy_chart(
+        store, point.usage_point_id, direction, period, _lang(request), compare=compare
+    )
+    return _answer(request, chart, f"{direction.value}_{period.view}_{point.usage_point_id}")
+
+
+async def split(request: web.Request) -> web.Response:
+    store = _store(request)
+    point = await _point(request, store)
+    period = _period(request)
+    contract = await store.contract(point.usage_point_id)
+    ranges = (contract.offpeak_hours if contract else ()) or point.offpeak_hours
+    if not ranges:
+        raise BadParameterError("pdl", f"usage point {point.usage_point_id} has no off-peak hours")
+    chart = await charts.split_chart(
+        store, request.app[SPLIT_CACHE], point.usage_point_id, ranges, period, _lang(request)
+    )
+    return _answer(request, chart, f"hp_hc_{period.view}_{point.usage_point_id}")
+
+
+async def curve(request: web.Request) -> web.Response:
+    store = _store(request)
+    point = await _point(request, store)
+    direction = _direction(request)
+    last = _date(request, "last", _today(request) - dt.timedelta(days=1))
+    first = _date(request, "first", last)
+    if first > last:
+        raise BadParameterError("first", "first must not be after last")
+    if (last - first).days + 1 > charts.MAX_CURVE_DAYS:
+        raise BadParameterError("first", f"at most {charts.MAX_CURVE_DAYS} days of load curve per request")
+    chart = await charts.curve_chart(store, point.usage_point_id, direction, first, last, _lang(request))
+    return _answer(request, chart, f"curve_{direction.value}_{first}_{last}_{point.usage_point_id}")
+
+
+async def compare(request: web.Request) -> web.Response:
+    store = _store(request)
+    point = await _point(request, store)
+    direction = _direction(request)
+    end = _date(request, "end", _today(request) - dt.timedelta(days=1))
+    chart = await charts.compare_years_chart(store, point.usage_point_id, direction, end, _lang(request))
+    return _answer(request, chart, f"{direction.value}_{end.year}_vs_{end.year - 1}_{point.usage_point_id}")
+
+
+async def max_power(request: web.Request) -> web.Response:
+    store = _store(request)
+    point = await _point(request, store)
+    period = _period(request)
+    contract = await store.contract(point.usage_point_id)
+    kva = (contract.subscribed_power_kva if contract else None) or point.subscribed_power_kva
+    chart = await charts.max_power_chart(store, point.usage_point_id, period, kva, _lang(request))
+    return _answer(request, chart, f"max_power_{period.view}_{point.usage_point_id}")
+
+
+async def ecowatt(request: web.Request) -> web.Response:
+    store = _store(request)
+    first = _date(request, "first", _today(request))
+    last = _date(request, "last", first + dt.timedelta(days=3))
+    if first > last or (last - first).days > 31:
+        raise BadParameterError("last", "last must be within 31 days after first")
+    chart = await charts.ecowatt_chart(store, first, last, _lang(request))
+    return _answer(request, chart, f"ecowatt_{first}_{last}")
+
+
+async def tempo(request: web.Request) -> web.Response:
+    store = _store(request)
+    season_first, season_last = charts.tempo_season(_today(request))
+    first = _date(request, "first", season_first)
+    last = _date(request, "last", season_last)
+    if first > last:
+        raise BadParameterError("first", "first must not be after last")
+    days = await store.tempo(first, last)
+    if request.query.get("format") == "csv":
+        rows = "".join(f"{d.day.isoformat()};{d.color.value}\n" for d in days)
+        return web.Response(
+            text="day;color\n" + rows,
+            content_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="tempo_{first}_{last}.csv"'},
+        )
+    season_days = [d for d in days if season_first <= d.day <= season_last]
+    return web.json_response(
+        {
+            "days": [{"day": d.day.isoformat(), "color": d.color.value} for d in days],
+            "season": {"first": season_first.isoformat(), "last": season_last.isoformat()},
+            "remaining": charts.tempo_remaining(season_days, season_first),
+        }
+    )
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(document())
+
+
+def setup_api(app: web.Application) -> None:
+    from app.web.app import SERVICE
+
+    app[SPLIT_CACHE] = SplitCache()
+    app[ANSWER_CACHE] = AnswerCache()
+    service = app[SERVICE]
+
+    async def refresh_after_sync(_: object) -> None:
+        app[SPLIT_CACHE].clear()
+        app[ANSWER_CACHE].clear()
+        await warm_split_cache(app)
+
+    async def warm_on_startup(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(warm_split_cache(app))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    service.after_sync.append(refresh_after_sync)
+    app.cleanup_ctx.append(warm_on_startup)
+    routes: dict[str, ApiHandler] = {
+        "/api/usage_points": usage_points,
+        "/api/energy": energy,
+        "/api/split": split,
+        "/api/curve": curve,
+        "/api/compare": compare,
+        "/api/max_power": max_power,
+        "/api/ecowatt": ecowatt,
+        "/api/tempo": tempo,
+        "/api/openapi.json": openapi,
+    }
+    for path, handler in routes.items():
+        app.router.add_get(path, _guarded(handler))
+
+
+async def warm_split_cache(app: web.Application) -> None:
+    """Classify the whole stored load curve of each point with off-peak hours once (after a sync and at
+    start), so the peak / off-peak charts answer from memory."""
+    from app.web.app import SERVICE
+
+    service = app[SERVICE]
+    store = service.store
+    if store is None:
+        return
+    try:
+        yesterday = timeline.paris_today(service.now()) - dt.timedelta(days=1)
+        contracts = await store.contracts()
+        for point in await store.usage_points():
+            contract = contracts.get(point.usage_point_id)
+            ranges = (contract.offpeak_hours if contract else ()) or point.offpeak_hours
+            if ranges and point.has_consumption:
+                first = Period.of("year", yesterday).first
+                await app[SPLIT_CACHE].split(store, point.usage_point_id, ranges, first, yesterday)
+    except Exception as exc:  # a cache warm-up never takes the server down; requests compute on demand
+        log.warning("peak/off-peak cache warm-up failed: %s", exc)
+
+
+def api_paths(app: web.Application) -> list[str]:
+    """Every /api route of the app (the OpenAPI test checks each one is documented)."""
+    paths: set[str] = set()
+    for resource in app.router.resources():
+        info: dict[str, Any] = dict(resource.get_info())
+        path = info.get("path") or info.get("formatter")
+        if isinstance(path, str) and path.startswith("/api/"):
+            paths.add(path)
+    return sorted(paths)

@@ -1,0 +1,346 @@
+"""The page registry, the navigation and the chart pages (/consumption_kwh, /production, /ecowatt, /tempo).
+
+Adding a page: `register_page(app, Page(...), handler)` from any `setup_*(app)`; it gets a nav entry
+(FR/EN label), the shared layout (templates extend `base.html`, which receives `nav`, `t`, `lang`,
+`lang_switch`, `charts_ready` and `version` from `base_context`) and the browser tests (which walk
+`all_pages(app)`). Pages that other modules route themselves (`/consumption_euro`, `/simulation`,
+`/bilan`, `/exporters`) are listed in `KNOWN_PAGES` and appear in the nav only once their route exists.
+Every URL stays relative: the UI is served under the Home Assistant ingress prefix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from app import __version__, timeline
+from app.domain import Contract, UsagePoint
+from app.web.texts import PAGE_TEXTS, WEEKDAYS, ui_texts
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+HERE = Path(__file__).parent
+DIST = HERE / "static" / "dist"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of the UI: its route, its nav label in each language, its place in the nav."""
+
+    route: str
+    label: Mapping[str, str]
+    order: int
+    charts: bool = False  # loads the chart bundle
+    # Query strings the browser tests also load (selector and period controls are tested apart).
+    samples: tuple[str, ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        return self.route.strip("/") or "dashboard"
+
+
+def _labels(key: str) -> dict[str, str]:
+    return {lang: texts[key] for lang, texts in PAGE_TEXTS.items()}
+
+
+DASHBOARD = Page("/", {"fr": "Tableau de bord", "en": "Dashboard"}, 0)
+CONSUMPTION_KWH = Page("/consumption_kwh", _labels("nav_consumption_kwh"), 10, charts=True)
+PRODUCTION = Page("/production", _labels("nav_production"), 30, charts=True)
+ECOWATT = Page("/ecowatt", _labels("nav_ecowatt"), 50, charts=True)
+TEMPO = Page("/tempo", _labels("nav_tempo"), 60)
+# Routed by other modules (pricing pages, exporters page); shown once their route is registered.
+KNOWN_PAGES = (
+    Page("/consumption_euro", _labels("nav_consumption_euro"), 20),
+    Page("/bilan", _labels("nav_bilan"), 40),
+    Page("/simulation", _labels("nav_simulation"), 70),
+    Page("/exporters", _labels("nav_exporters"), 80),
+)
+
+REGISTRY: web.AppKey[list[Page]] = web.AppKey("page_registry", list)
+NAV_CACHE: web.AppKey[dict[str, list[Page]]] = web.AppKey("nav_cache", dict)
+
+
+def register_page(app: web.Application, page: Page, handler: Handler | None = None) -> None:
+    """Add a page to the nav (and route it when a handler is given)."""
+    if REGISTRY not in app:
+        app[REGISTRY] = []
+    if handler is not None:
+        app.router.add_get(page.route, handler, name=f"page_{page.name}")
+    app[REGISTRY].append(page)
+
+
+def all_pages(app: web.Application) -> list[Page]:
+    """Every page of the app in nav order: registered ones and known ones whose route exists."""
+    routed = {
+        info.get("path") or info.get("formatter")
+        for resource in app.router.resources()
+        for info in [resource.get_info()]
+    }
+    found: list[Page] | None = app.get(REGISTRY)
+    registered = list(found or [])
+    names = {p.route for p in registered}
+    registered += [p for p in KNOWN_PAGES if p.route in routed and p.route not in names]
+    return sorted(registered, key=lambda p: p.order)
+
+
+def charts_ready() -> bool:
+    return (DIST / "charts.js").is_file() and (DIST / "charts.css").is_file()
+
+
+async def base_context(request: web.Request) -> dict[str, Any]:
+    """What `base.html` needs on every page (a Jinja context processor)."""
+    from app.web.app import LANG
+
+    lang = request.get(LANG, "fr")
+    cache = request.app[NAV_CACHE]
+    pages = cache.get("pages")
+    if pages is None:
+        pages = cache["pages"] = all_pages(request.app)
+    current = request.path
+    query = dict(request.query)
+    query["lang"] = "en" if lang == "fr" else "fr"
+    keep = {k: v for k, v in request.query.items() if k == "pdl"}
+    return {
+        "lang": lang,
+        "other_lang": query["lang"],
+        "lang_switch": "?" + urlencode(query),
+        "t": ui_texts(lang),
+        "nav": [
+            {
+                "href": "./" + page.route.lstrip("/") + "?" + urlencode({**keep, "lang": lang}),
+                "label": page.label.get(lang, page.route),
+                "current": page.route == current,
+            }
+            for page in pages
+        ],
+        "version": __version__,
+        "charts_ready": charts_ready(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    points: list[UsagePoint]
+    point: UsagePoint | None
+    contract: Contract | None
+
+
+async def select_point(request: web.Request, *, production: bool = False) -> Selection:
+    from app.web.app import SERVICE
+
+    store = request.app[SERVICE].store
+    if store is None:
+        return Selection([], None, None)
+    points = await store.usage_points()
+    if production:
+        points = [p for p in points if p.has_production]
+    else:
+        points = [p for p in points if p.has_consumption]
+    wanted = request.query.get("pdl")
+    point = next((p for p in points if p.usage_point_id == wanted), points[0] if points else None)
+    contract = await store.contract(point.usage_point_id) if point else None
+    return Selection(points, point, contract)
+
+
+def parse_day(value: str | None, default: dt.date) -> tuple[dt.date, bool]:
+    """A YYYY-MM-DD date from the query, or the default (and False when the value was unreadable)."""
+    if not value:
+        return default, True
+    try:
+        return dt.date.fromisoformat(value), True
+    except ValueError:
+        return default, False
+
+
+def query(**params: Any) -> str:
+    return urlencode({k: v for k, v in params.items() if v is not None})
+
+
+def today(request: web.Request) -> dt.date:
+    from app.web.app import SERVICE
+
+    return timeline.paris_today(request.app[SERVICE].now())
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+
+def _energy_page_context(request: web.Request, selection: Selection, direction: str) -> dict[str, Any]:
+    from app.web.app import LANG
+    from app.web.charts import CURVE_SPANS, VIEWS, Period
+
+    lang = request[LANG]
+    yesterday = today(request) - dt.timedelta(days=1)
+    view = request.query.get("view", "month")
+    bad: list[str] = []
+    if view not in VIEWS:
+        bad.append(f"view={view}")
+        view = "month"
+    end, ok = parse_day(request.query.get("end"), yesterday)
+    if not ok:
+        bad.append(f"end={request.query.get('end')}")
+    end = min(end, yesterday)
+    curve_span = request.query.get("curve", "day")
+    if curve_span not in CURVE_SPANS:
+        curve_span = "day"
+    day, ok = parse_day(request.query.get("day"), end)
+    if not ok:
+        bad.append(f"day={request.query.get('day')}")
+    day = min(day, yesterday)
+    period = Period.of(view, end)  # type: ignore[arg-type]
+    pdl = selection.point.usage_point_id if selection.point else None
+    base = {"pdl": pdl, "lang": lang}
+    curve_first = day - dt.timedelta(days=6) if curve_span == "week" else day
+    here = {"pdl": pdl, "view": view, "curve": curve_span, "lang": lang}
+    return {
+        "selection": selection,
+        "view": view,
+        "views": VIEWS,
+        "end": end.isoformat(),
+        "max_day": yesterday.isoformat(),
+        "day": day.isoformat(),
+        "curve_span": curve_span,
+        "curve_spans": CURVE_SPANS,
+        "bad_input": bad,
+        "period_first": period.first.isoformat(),
+        "prev_href": "?" + query(**here, end=period.shifted(-1).isoformat(), day=day.isoformat()),
+        "next_href": None
+        if end >= yesterday
+        else "?" + query(**here, end=min(period.shifted(1), yesterday).isoformat(), day=day.isoformat()),
+        "api": {
+            "energy": "api/energy?" + query(**base, direction=direction, view=view, end=end.isoformat()),
+            "split": "api/split?" + query(**base, view=view, end=end.isoformat()),
+            "curve": "api/curve?"
+            + query(**base, direction=direction, first=curve_first.isoformat(), last=day.isoformat()),
+            "compare": "api/compare?" + query(**base, direction=direction, end=end.isoformat()),
+            "max_power": "api/max_power?" + query(**base, view=view, end=end.isoformat()),
+        },
+    }
+
+
+@aiohttp_jinja2.template("consumption_kwh.html")
+async def consumption_kwh(request: web.Request) -> dict[str, Any]:
+    selection = await select_point(request)
+    context = _energy_page_context(request, selection, "consumption")
+    offpeak = selection.contract.offpeak_hours if selection.contract else ()
+    if not offpeak and selection.point:
+        offpeak = selection.point.offpeak_hours
+    context["offpeak"] = [str(r) for r in offpeak]
+    return context
+
+
+@aiohttp_jinja2.template("production.html")
+async def production(request: web.Request) -> dict[str, Any]:
+    selection = await select_point(request, production=True)
+    return _energy_page_context(request, selection, "production")
+
+
+@aiohttp_jinja2.template("ecowatt.html")
+async def ecowatt(request: web.Request) -> dict[str, Any]:
+    from app.web.app import LANG, SERVICE
+
+    lang = request[LANG]
+    first = today(request)
+    last = first + dt.timedelta(days=3)
+    store = request.app[SERVICE].store
+    days = await store.ecowatt(first, last) if store else []
+    return {
+        "days": [
+            {"date": d.day, "label": f"{d.day:%d/%m}", "level": d.level, "message": d.message} for d in days
+        ],
+        "today": first,
+        "tomorrow": first + dt.timedelta(days=1),
+        "api_ecowatt": "api/ecowatt?" + query(first=first.isoformat(), last=last.isoformat(), lang=lang),
+    }
+
+
+@aiohttp_jinja2.template("tempo.html")
+async def tempo(request: web.Request) -> dict[str, Any]:
+    from app.web.app import LANG, SERVICE
+    from app.web.charts import tempo_calendar, tempo_remaining, tempo_season
+
+    lang = request[LANG]
+    now_day = today(request)
+    first, last = tempo_season(now_day)
+    store = request.app[SERVICE].store
+    days = await store.tempo(first, last) if store else []
+    colors = {d.day: d.color.value for d in days}
+    return {
+        "season": f"{first.year}-{last.year}",
+        "months": tempo_calendar(days, first, last, lang),
+        "weekdays": WEEKDAYS[lang],
+        "remaining": tempo_remaining(days, first),
+        "today_color": colors.get(now_day),
+        "tomorrow_color": colors.get(now_day + dt.timedelta(days=1)),
+        "today": now_day.isoformat(),
+        "csv": "api/tempo?" + query(first=first.isoformat(), last=last.isoformat(), format="csv"),
+    }
+
+
+async def dashboard_extras(request: web.Request, status: dict[str, Any]) -> dict[str, Any]:
+    """Contracts and links shown on the dashboard beside the sync status (cheap: one contracts query)."""
+    from app.web.app import LANG, SERVICE
+
+    store = request.app[SERVICE].store
+    contracts = await store.contracts() if store else {}
+    lang = request[LANG]
+    running = status.get("state") == "running" or any(
+        (up.get("progress") or {}).get("phase") == "running" for up in status.get("usage_points", [])
+    )
+    return {
+        "contracts": {
+            pdl: {
+                "segment": c.segment,
+                "distribution_tariff": c.distribution_tariff,
+                "contract_status": c.contract_status,
+                "meter_type": c.meter_type,
+            }
+            for pdl, c in contracts.items()
+        },
+        "page_links": [
+            {"href": "./" + p.route.lstrip("/"), "label": p.label.get(lang, p.route), "route": p.route}
+            for p in request.app[NAV_CACHE].get("pages") or all_pages(request.app)
+            if p.route != "/"
+        ],
+        "auto_refresh": running,
+    }
+
+
+@web.middleware
+async def compression_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Gzip pages and JSON (static files are pre-compressed at build time)."""
+    response = await handler(request)
+    if (
+        type(response) is web.Response
+        and response.body is not None
+        and isinstance(response.body, bytes)
+        and len(response.body) > 1024
+        and "gzip" in request.headers.get("Accept-Encoding", "")
+    ):
+        response.enable_compression(web.ContentCoding.gzip)
+    return response
+
+
+def setup_pages(app: web.Application) -> None:
+    """Register the layout's context, the chart pages and their JSON API on the app."""
+    from app.web import api
+
+    app[NAV_CACHE] = {}
+    app[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY] = [base_context]
+    app.middlewares.append(aiohttp_jinja2.context_processors_middleware)
+    app.middlewares.append(compression_middleware)
+    register_page(app, DASHBOARD)  # routed by create_app
+    register_page(app, CONSUMPTION_KWH, consumption_kwh)
+    register_page(app, PRODUCTION, production)
+    register_page(app, ECOWATT, ecowatt)
+    register_page(app, TEMPO, tempo)
+    api.setup_api(app)

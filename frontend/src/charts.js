@@ -1,0 +1,205 @@
+// Interactive charts of the web UI, drawn with uPlot (https://github.com/leeoniya/uPlot).
+//
+// Every element `<div class="chart" data-src="api/...">` gets a chart from the JSON the API returns:
+//   {x: "time" | "category", t: [epoch s] | start + step (regular grid), labels: [...] (category),
+//    unit: "kWh", series: [{label, kind: "bars" | "line" | "step", color: "--css-var", values: [...]}]}
+// Drag to zoom (double-click resets), hover for a tooltip, click a legend entry to hide a series.
+// URLs stay relative so the page works under the Home Assistant ingress prefix.
+import uPlot from "uplot";
+
+const lang = document.documentElement.lang || "fr";
+const numberFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
+const zone = "Europe/Paris";
+const dayFormat = new Intl.DateTimeFormat(lang, { timeZone: zone, day: "2-digit", month: "2-digit" });
+const hourFormat = new Intl.DateTimeFormat(lang, { timeZone: zone, hour: "2-digit", minute: "2-digit" });
+const fullFormat = new Intl.DateTimeFormat(lang, {
+  timeZone: zone, weekday: "short", day: "2-digit", month: "2-digit", year: "numeric",
+  hour: "2-digit", minute: "2-digit",
+});
+const dark = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+
+function cssVar(name, fallback) {
+  if (!name || !name.startsWith("--")) return name || fallback;
+  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return value || fallback;
+}
+
+function xValues(data) {
+  if (data.t) return data.t;
+  if (data.start !== undefined && data.step) {
+    const n = data.series.length ? data.series[0].values.length : 0;
+    const t = new Array(n);
+    for (let i = 0; i < n; i++) t[i] = data.start + i * data.step;
+    return t;
+  }
+  return (data.labels || []).map((_, i) => i);
+}
+
+function formatX(data, value) {
+  if (value === null || value === undefined) return "";
+  if (data.x === "category") return (data.labels || [])[Math.round(value)] ?? "";
+  return fullFormat.format(new Date(value * 1000));
+}
+
+function formatValue(value, unit) {
+  return value === null || value === undefined ? "–" : `${numberFormat.format(value)} ${unit || ""}`.trim();
+}
+
+function tooltipPlugin(data) {
+  let tip;
+  return {
+    hooks: {
+      init: (u) => {
+        tip = document.createElement("div");
+        tip.className = "chart-tip";
+        tip.hidden = true;
+        u.over.appendChild(tip);
+        u.over.addEventListener("mouseleave", () => { tip.hidden = true; });
+      },
+      setCursor: (u) => {
+        const i = u.cursor.idx;
+        if (i === null || i === undefined || u.cursor.left < 0) { tip.hidden = true; return; }
+        const rows = [`<b>${formatX(data, u.data[0][i])}</b>`];
+        u.series.forEach((s, k) => {
+          if (k === 0 || !s.show) return;
+          const value = u.data[k][i];
+          if (value === null || value === undefined) return;
+          const unit = data.series[k - 1].unit || data.unit;
+          rows.push(`<span style="color:${s._color}">■</span> ${s.label}: ${formatValue(value, unit)}`);
+        });
+        tip.innerHTML = rows.join("<br>");
+        tip.hidden = false;
+        const left = u.cursor.left, width = u.over.clientWidth;
+        tip.style.left = `${Math.min(left + 12, Math.max(0, width - tip.offsetWidth - 4))}px`;
+        tip.style.top = `${Math.max(0, u.cursor.top - tip.offsetHeight - 8)}px`;
+      },
+    },
+  };
+}
+
+function seriesOptions(data) {
+  const bars = data.series.filter((s) => s.kind === "bars");
+  const grouped = bars.filter((s) => s.align === undefined).length === 2;
+  let barIndex = 0;
+  return data.series.map((s) => {
+    const color = cssVar(s.color, "#0a6ebd");
+    const options = {
+      label: s.label,
+      stroke: color,
+      width: s.kind === "bars" ? 0 : 2,
+      spanGaps: false,
+      points: { show: false },
+      value: (u, v) => formatValue(v, s.unit || data.unit),
+    };
+    options._color = color;
+    if (s.kind === "bars") {
+      const align = s.align !== undefined ? s.align : grouped ? (barIndex === 0 ? -1 : 1) : 0;
+      barIndex += 1;
+      options.fill = color;
+      options.paths = uPlot.paths.bars({ size: [grouped ? 0.4 : 0.7, 60], align });
+    } else if (s.kind === "step") {
+      options.paths = uPlot.paths.stepped({ align: 1 });
+    }
+    if (s.dash) options.dash = [6, 4];
+    return options;
+  });
+}
+
+function draw(el, data) {
+  el.replaceChildren();
+  const x = xValues(data);
+  if (!x.length || !data.series.length) {
+    const empty = document.createElement("p");
+    empty.className = "chart-empty";
+    empty.textContent = el.dataset.empty || "–";
+    el.appendChild(empty);
+    el.dataset.drawn = "empty";
+    return null;
+  }
+  const axisColor = cssVar("--muted", "#5b6576");
+  const gridColor = cssVar("--grid", "rgba(127,127,127,.2)");
+  const category = data.x === "category";
+  const series = seriesOptions(data);
+  const options = {
+    width: Math.max(280, el.clientWidth),
+    height: Number(el.dataset.height || 300),
+    scales: { x: { time: !category } },
+    series: [{ label: "", value: (u, v) => formatX(data, v) }, ...series],
+    axes: [
+      {
+        stroke: axisColor,
+        grid: { stroke: gridColor, width: 1 },
+        ticks: { stroke: gridColor },
+        space: category ? 64 : 70,
+        values: (u, splits) => splits.map((v) => {
+          if (category) return Number.isInteger(v) ? (data.labels[v] ?? "") : "";
+          const span = u.scales.x.max - u.scales.x.min;
+          const when = new Date(v * 1000);
+          if (span > 8 * 86400) return dayFormat.format(when);
+          const hour = hourFormat.format(when);
+          // Within a few days: the date at local midnight, the time elsewhere.
+          return span > 86400 && /^0?0[:h.]00/.test(hour) ? dayFormat.format(when) : hour;
+        }),
+      },
+      {
+        stroke: axisColor,
+        grid: { stroke: gridColor, width: 1 },
+        ticks: { stroke: gridColor },
+        size: 60,
+        values: (u, splits) => splits.map((v) => numberFormat.format(v)),
+        label: data.unit || "",
+        labelSize: 18,
+      },
+    ],
+    cursor: { drag: { x: true, y: false, setScale: true } },
+    legend: { live: true },
+    plugins: [tooltipPlugin(data)],
+    hooks: {
+      setScale: [(u, key) => {
+        if (key === "x") el.dataset.xrange = `${u.scales.x.min},${u.scales.x.max}`;
+      }],
+    },
+  };
+  if (category) {
+    options.scales.x.range = (u, min, max) => [min - 0.5, max + 0.5];
+  }
+  if (data.y_min === undefined && data.series.some((s) => s.kind === "bars")) data.y_min = 0;
+  if (data.y_min !== undefined) {
+    options.scales.y = { range: (u, min, max) => [data.y_min, Math.max(max, data.y_max ?? max)] };
+  }
+  const columns = [x, ...data.series.map((s) => s.values)];
+  const plot = new uPlot(options, columns, el);
+  el.dataset.drawn = "1";
+  el.dataset.points = String(x.length);
+  return plot;
+}
+
+async function load(el) {
+  const src = el.dataset.src;
+  try {
+    const response = await fetch(src, { headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+    const data = await response.json();
+    if (data.total !== undefined && data.total !== null) {
+      el.dataset.total = String(data.total);
+      const slot = el.closest(".card") && el.closest(".card").querySelector(".chart-total");
+      if (slot) slot.textContent = `${slot.dataset.label || ""} ${formatValue(data.total, "kWh")}`.trim();
+    }
+    let plot = draw(el, data);
+    if (window.ResizeObserver) {
+      new ResizeObserver(() => {
+        if (plot && Math.abs(plot.width - el.clientWidth) > 2) {
+          plot.setSize({ width: Math.max(280, el.clientWidth), height: plot.height });
+        }
+      }).observe(el);
+    }
+    if (dark) {
+      dark.addEventListener("change", () => { if (plot) plot.destroy(); plot = draw(el, data); });
+    }
+  } catch (error) {
+    el.dataset.drawn = "error";
+    el.textContent = `${el.dataset.failed || "Chart unavailable"}: ${error.message}`;
+  }
+}
+
+document.querySelectorAll(".chart[data-src]").forEach((el) => { load(el); });

@@ -1,0 +1,304 @@
+"""Add-on packaging checks run by CI (`python -m tests.addon_check`) and by tests/test_addon_check.py.
+
+- config.yaml and build.yaml validate against ../shared/addon-config.schema.json and
+  addon-build.schema.json (the community add-on linter's schemas) and write no key at its default;
+- every option of `schema` has a name and description in translations/en.yaml and fr.yaml, every
+  port a network text; `options` only holds keys of `schema`;
+- the version is the same in config.yaml, pyproject.toml, app/__init__.py and the Dockerfile;
+- the Dockerfile has an explicit BUILD_FROM default, io.hass labels and a HEALTHCHECK; the s6 service
+  scripts are executable and `exec python3 -m app`; icon.png is 128x128; no other file is called
+  config.yaml/config.json (the supervisor would take it for an add-on);
+- yamllint, shellcheck and hadolint pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+LANGUAGES = ("en", "fr")
+SERVICE = "rootfs/etc/s6-overlay/s6-rc.d/myelectricaldata"
+SKIP_DIRS = {".git", ".venv", "node_modules", "test-artifacts", "__pycache__", ".mypy_cache", ".ruff_cache"}
+
+
+def check_addon(root: Path = ROOT, shared: Path | None = None, *, tools: bool = True) -> list[str]:
+    """Every problem found, one readable line each (empty when the add-on is fine)."""
+    shared = root.parent / "shared" if shared is None else shared
+    findings: list[str] = []
+    config = _load_yaml(root / "config.yaml", findings)
+    build = _load_yaml(root / "build.yaml", findings)
+    schemas = _load_schemas(shared, findings)
+    if schemas is not None:
+        for name, document, schema in (
+            ("config.yaml", config, schemas[0]),
+            ("build.yaml", build, schemas[1]),
+        ):
+            if isinstance(document, dict):
+                findings += _validate(name, document, schema)
+                findings += _defaults_written(name, document, schema)
+    if isinstance(config, dict):
+        findings += _options(config)
+        findings += _translations(root, config)
+        findings += _versions(root, config)
+    findings += _dockerfile(root)
+    findings += _service_scripts(root)
+    findings += _images(root)
+    findings += _stray_configs(root)
+    if tools:
+        findings += _run_tools(root)
+    return findings
+
+
+def _load_yaml(path: Path, findings: list[str]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        findings.append(f"{path.name}: cannot be read: {exc}")
+        return None
+
+
+def _load_schemas(shared: Path, findings: list[str]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    loaded = []
+    for name in ("addon-config.schema.json", "addon-build.schema.json"):
+        path = shared / name
+        try:
+            loaded.append(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            findings.append(
+                f"{path} not found: the add-on schemas live in ../shared next to the project "
+                "(check out the repository at /work/<name> beside shared/, or pass --shared DIR)"
+            )
+            return None
+    return loaded[0], loaded[1]
+
+
+def _validate(name: str, document: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    findings = []
+    for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
+        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+        findings.append(f"{name}: {where}: {error.message}")
+    return findings
+
+
+def _defaults_written(name: str, document: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    findings = []
+    for key, value in document.items():
+        spec = schema.get("properties", {}).get(key)
+        if isinstance(spec, dict) and "default" in spec and value == spec["default"]:
+            findings.append(f"{name}: `{key}: {json.dumps(value)}` is the default value: remove the key")
+    return findings
+
+
+def _options(config: dict[str, Any]) -> list[str]:
+    schema = config.get("schema") or {}
+    return [
+        f"config.yaml: option `{key}` has no entry in `schema`"
+        for key in (config.get("options") or {})
+        if key not in schema
+    ]
+
+
+def _translations(root: Path, config: dict[str, Any]) -> list[str]:
+    findings = []
+    schema = config.get("schema") or {}
+    options = set(schema.keys())
+    ports = set((config.get("ports") or {}).keys())
+    for language in LANGUAGES:
+        name = f"translations/{language}.yaml"
+        path = root / name
+        if not path.is_file():
+            findings.append(f"{name}: missing")
+            continue
+        document = _load_yaml(path, findings) or {}
+        configuration = document.get("configuration") or {}
+        for key in sorted(options):
+            entry = configuration.get(key)
+            if not isinstance(entry, dict) or not entry.get("name") or not entry.get("description"):
+                findings.append(f"{name}: option `{key}` needs a name and a description")
+                continue
+            nested = schema[key][0] if isinstance(schema[key], list) and schema[key] else schema[key]
+            for sub in nested if isinstance(nested, dict) else {}:
+                field = (entry.get("fields") or {}).get(sub)
+                if not isinstance(field, dict) or not field.get("name"):
+                    findings.append(f"{name}: field `{key}.{sub}` needs a name (under `fields:`)")
+        for key in sorted(set(configuration) - options):
+            findings.append(f"{name}: `{key}` is not an option of config.yaml")
+        network = document.get("network") or {}
+        for port in sorted(ports):
+            if not network.get(port):
+                findings.append(f"{name}: port `{port}` needs a network text")
+        for port in sorted(set(network) - ports):
+            findings.append(f"{name}: network `{port}` is not a port of config.yaml")
+    return findings
+
+
+def _versions(root: Path, config: dict[str, Any]) -> list[str]:
+    versions = {"config.yaml": str(config.get("version"))}
+    try:
+        pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+        versions["pyproject.toml"] = pyproject["project"]["version"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        versions["pyproject.toml"] = "(unreadable)"
+    match = re.search(r'__version__ = "([^"]+)"', _read(root / "app/__init__.py"))
+    versions["app/__init__.py"] = match.group(1) if match else "(missing)"
+    match = re.search(r"^ARG BUILD_VERSION=(\S+)", _read(root / "Dockerfile"), re.MULTILINE)
+    versions["Dockerfile BUILD_VERSION"] = match.group(1) if match else "(missing)"
+    if len(set(versions.values())) == 1:
+        return []
+    return ["version differs: " + ", ".join(f"{where} {value}" for where, value in versions.items())]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def _dockerfile(root: Path) -> list[str]:
+    text = _read(root / "Dockerfile")
+    if not text:
+        return ["Dockerfile: missing"]
+    wanted = {
+        r"^ARG BUILD_FROM=\S+": "an explicit `ARG BUILD_FROM=<image>` default",
+        r"^FROM \$\{BUILD_FROM\}": "`FROM ${BUILD_FROM}`",
+        r"io\.hass\.version=": "the io.hass.version label",
+        r'io\.hass\.type="addon"': 'the io.hass.type="addon" label',
+        r"io\.hass\.arch=": "the io.hass.arch label",
+        r"^HEALTHCHECK .*": "a HEALTHCHECK",
+    }
+    return [
+        f"Dockerfile: needs {what}"
+        for pattern, what in wanted.items()
+        if not re.search(pattern, text, re.MULTILINE)
+    ]
+
+
+def _service_scripts(root: Path) -> list[str]:
+    findings = []
+    service = root / SERVICE
+    if _read(service / "type").strip() != "longrun":
+        findings.append(f"{SERVICE}/type: must say longrun")
+    if not (root / "rootfs/etc/s6-overlay/s6-rc.d/user/contents.d/myelectricaldata").is_file():
+        findings.append("rootfs: the service is not in user/contents.d")
+    run = _read(service / "run")
+    if not run.startswith("#!/usr/bin/with-contenv bashio"):
+        findings.append(f"{SERVICE}/run: must start with #!/usr/bin/with-contenv bashio")
+    if not run.rstrip().endswith("exec python3 -m app"):
+        findings.append(f"{SERVICE}/run: must end with `exec python3 -m app`")
+    modes = _git_modes(root)
+    for script in ("run", "finish"):
+        relative = f"{SERVICE}/{script}"
+        path = root / relative
+        if not path.is_file():
+            findings.append(f"{relative}: missing")
+        elif relative in modes:
+            if modes[relative] != "100755":
+                findings.append(f"{relative}: not executable in git (git update-index --chmod=+x)")
+        elif not os.access(path, os.X_OK):
+            findings.append(f"{relative}: not executable")
+    return findings
+
+
+def _git_modes(root: Path) -> dict[str, str]:
+    if not (root / ".git").exists() or shutil.which("git") is None:
+        return {}
+    result = subprocess.run(
+        ["git", "-C", str(root), "ls-files", "-s", "rootfs"], capture_output=True, text=True, check=False
+    )
+    modes = {}
+    for line in result.stdout.splitlines():
+        info, _, path = line.partition("\t")
+        modes[path] = info.split()[0]
+    return modes
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    data = path.read_bytes()[:24] if path.is_file() else b""
+    if len(data) < 24 or not data.startswith(b"\x89PNG\r\n\x1a\n") or data[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def _images(root: Path) -> list[str]:
+    findings = []
+    if png_size(root / "icon.png") != (128, 128):
+        findings.append("icon.png: must be a 128x128 PNG (python3 scripts/make_icons.py)")
+    if png_size(root / "logo.png") is None:
+        findings.append("logo.png: must be a PNG (python3 scripts/make_icons.py)")
+    return findings
+
+
+def _stray_configs(root: Path) -> list[str]:
+    findings = []
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = [d for d in subdirs if d not in SKIP_DIRS]
+        for name in files:
+            path = Path(directory, name)
+            if name.split(".")[0] == "config" and path != root / "config.yaml":
+                relative = path.relative_to(root)
+                findings.append(f"{relative}: the supervisor would read it as an add-on config: rename it")
+    return findings
+
+
+def _tool(name: str) -> str | None:
+    return shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+
+
+def _run_tools(root: Path) -> list[str]:
+    candidates = [root / "config.yaml", root / "build.yaml", root / "repository.yaml"]
+    candidates += sorted((root / "translations").glob("*.yaml"))
+    yaml_files = [str(path.relative_to(root)) for path in candidates if path.is_file()]
+    commands = {
+        "yamllint": ["yamllint", "--strict", *yaml_files],
+        "shellcheck": ["shellcheck", f"{SERVICE}/run", f"{SERVICE}/finish"],
+        "hadolint": ["hadolint", "Dockerfile"],
+    }
+    findings = []
+    for name, command in commands.items():
+        executable = _tool(name)
+        if executable is None:
+            findings.append(f"{name}: not installed (pip install -e '.[test]')")
+            continue
+        result = subprocess.run(
+            [executable, *command[1:]], cwd=root, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            output = (result.stdout + result.stderr).strip()
+            findings.append(f"{name} failed:\n{output}")
+    return findings
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Check the Home Assistant add-on files")
+    parser.add_argument("--root", type=Path, default=ROOT)
+    parser.add_argument("--shared", type=Path, default=None, help="folder with the add-on JSON schemas")
+    args = parser.parse_args(argv)
+    findings = check_addon(args.root.resolve(), args.shared)
+    for finding in findings:
+        print("add-on check: " + finding, file=sys.stderr)
+    if findings:
+        print(f"add-on checks: {len(findings)} problem(s)", file=sys.stderr)
+        return 1
+    print("add-on checks passed (schemas, defaults, translations, versions, yamllint, shellcheck, hadolint)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""The JSON API behind the charts, its CSV downloads, the OpenAPI document, the page registry and the
+pages' HTML (both languages, relative URLs only, the notice when the chart assets are not built)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app import timeline
+from app.domain import DateRange, Direction, IntervalReading, OffpeakRange, UsagePoint
+from app.service import Service
+from app.settings import Settings
+from app.web import pages
+from app.web.api import api_paths
+from app.web.app import create_app
+from app.web.charts import VIEWS, Period, bucket_keys, bucket_of, curve_chart, in_offpeak, windows
+from tests.support import AiohttpServer, Clock, make_service, start_simulator
+
+AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
+HPHC, BASE, TEMPO = "09222222222222", "09111111111111", "09333333333333"
+ABSOLUTE_URL = re.compile(r'(?:href|src|action)="/(?!/)')
+
+
+async def _synced(aiohttp_server: AiohttpServer, tmp_path: Path) -> Service:
+    clock = Clock()
+    server, _ = await start_simulator(aiohttp_server, clock)
+    service = make_service(tmp_path, str(server.make_url("/")), clock)
+    await service.start(schedule=False)
+    await service.sync()
+    return service
+
+
+async def test_chart_api_matches_the_store_and_downloads_as_csv(
+    aiohttp_server: AiohttpServer, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    service = await _synced(aiohttp_server, tmp_path)
+    assert service.store is not None
+    app = create_app(service)
+    client = await aiohttp_client(app)
+
+    energy = await (await client.get(f"/api/energy?pdl={HPHC}&view=month&end=2026-11-27")).json()
+    assert len(energy["labels"]) == 24 and energy["labels"][-1] == "nov. 2026"
+    stored = await service.store.daily(
+        HPHC, Direction.CONSUMPTION, dt.date(2024, 12, 1), dt.date(2026, 11, 27)
+    )
+    assert energy["total"] == pytest.approx(sum(d.wh for d in stored) / 1000, abs=0.01)
+    english = await (await client.get(f"/api/energy?pdl={HPHC}&view=month&lang=en")).json()
+    assert english["labels"][-1] == "Nov 2026" and english["series"][0]["label"] == "Consumption"
+
+    # Peak + off-peak = the load curve's energy over the same days.
+    split = await (await client.get(f"/api/split?pdl={HPHC}&view=day&end=2026-11-27")).json()
+    curve = await (await client.get(f"/api/curve?pdl={HPHC}&first=2026-10-28&last=2026-11-27")).json()
+    peak, offpeak = (sum(v or 0 for v in s["values"]) for s in split["series"])
+    assert peak + offpeak == pytest.approx(curve["total"], abs=0.05)
+    assert 0.2 < split["offpeak_share"] < 0.8
+
+    # One year of half-hours on a regular UTC grid (the DST days included).
+    year = await (await client.get(f"/api/curve?pdl={HPHC}&first=2025-11-28&last=2026-11-27")).json()
+    assert year["step"] == 1800 and len(year["series"][0]["values"]) == 365 * 48
+    assert year["start"] == int(dt.datetime(2025, 11, 27, 23, 0, tzinfo=dt.UTC).timestamp())
+
+    answer = await client.get(f"/api/energy?pdl={HPHC}&view=day&end=2026-11-27&format=csv")
+    assert answer.content_type == "text/csv"
+    assert "attachment" in answer.headers["Content-Disposition"]
+    lines = (await answer.text()).splitlines()
+    assert lines[0] == "period;Consommation (kWh)" and len(lines) == 32
+    assert lines[-1].startswith("2026-11-27;")
+
+    max_power = await (await client.get(f"/api/max_power?pdl={HPHC}&view=week")).json()
+    assert max_power["series"][1]["values"][0] == 9  # subscribed kVA
+    compare = await (await client.get(f"/api/compare?pdl={TEMPO}&direction=production")).json()
+    assert [s["label"] for s in compare["series"]] == ["2025", "2026"]
+    tempo = await (await client.get("/api/tempo")).json()
+    assert tempo["season"]["first"] == "2026-09-01"
+    assert set(tempo["remaining"]) == {"BLUE", "WHITE", "RED"}
+    assert all(0 <= left <= 301 for left in tempo["remaining"].values())
+    ecowatt = await (await client.get("/api/ecowatt")).json()
+    assert len(ecowatt["t"]) == sum(1 for _ in ecowatt["t"]) > 0
+
+    # Bad input: a 400 naming the parameter, a 404 for an unknown usage point; the server stays up.
+    for url, parameter in [
+        (f"/api/energy?pdl={HPHC}&view=decade", "view"),
+        (f"/api/energy?pdl={HPHC}&end=28/11/2026", "end"),
+        (f"/api/curve?pdl={HPHC}&first=2026-11-27&last=2026-11-01", "first"),
+        (f"/api/curve?pdl={HPHC}&first=2024-01-01&last=2026-11-01", "first"),
+        (f"/api/split?pdl={BASE}", "pdl"),
+        ("/api/energy", "pdl"),
+    ]:
+        bad = await client.get(url)
+        assert bad.status == 400, url
+        body = await bad.json()
+        assert body["parameter"] == parameter and body["message"]
+    missing = await client.get("/api/energy?pdl=01234567890123")
+    assert missing.status == 404 and "01234567890123" in (await missing.json())["message"]
+
+    # Every /api route is in the OpenAPI document.
+    document = await (await client.get("/api/openapi.json")).json()
+    assert document["openapi"].startswith("3.1")
+    assert set(api_paths(app)) <= set(document["paths"])
+
+    # Pages with data: every one in French and English, relative URLs only, a selector of 3 points.
+    for page in pages.all_pages(app):
+        for lang, label in (("fr", "Tableau de bord"), ("en", "Dashboard")):
+            answer = await client.get(page.route, params={"lang": lang, "pdl": HPHC})
+            assert answer.status == 200, page.route
+            body = await answer.text()
+            assert f'<html lang="{lang}">' in body and label in body
+            assert not ABSOLUTE_URL.search(body), f"{page.route}: {ABSOLUTE_URL.search(body)}"
+    html = await (await client.get("/consumption_kwh", params={"pdl": HPHC, "view": "week"})).text()
+    assert html.count("<option ") == 3 and f'value="{HPHC}" selected' in html
+    assert "api/split?" in html and "api/max_power?pdl=09222222222222&amp;lang=fr&amp;view=week" in html
+    bad_page = await client.get("/consumption_kwh", params={"end": "yesterday", "view": "decade"})
+    assert bad_page.status == 200 and "end=yesterday" in await bad_page.text()
+    await service.stop()
+
+
+async def test_nav_lists_other_modules_pages_once_routed_and_empty_store_pages(
+    aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    service = Service(Settings(data_dir=tmp_path / "data"))
+    await service.start(schedule=False)
+    app = create_app(service)
+    assert "/bilan" not in [p.route for p in pages.all_pages(app)]
+
+    async def bilan(request: web.Request) -> web.Response:
+        return web.Response(text="bilan")
+
+    app.router.add_get("/bilan", bilan)
+    routes = [p.route for p in pages.all_pages(app)]
+    assert routes == ["/", "/consumption_kwh", "/production", "/bilan", "/ecowatt", "/tempo"]
+    client = await aiohttp_client(app)
+    dashboard = await (await client.get("/", headers={"Accept-Language": "en-US,en;q=0.8"})).text()
+    assert 'href="./bilan?lang=en">Balance</a>' in dashboard
+    for route in routes[1:]:
+        answer = await client.get(route)
+        assert answer.status == 200
+    empty = await (await client.get("/consumption_kwh")).text()
+    assert "Aucun point de livraison" in empty
+    await service.stop()
+
+
+async def test_pages_say_how_to_build_missing_chart_assets(
+    aiohttp_client: AiohttpClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "DIST", tmp_path / "not-built")
+    service = Service(Settings(data_dir=tmp_path / "data"))
+    await service.start(schedule=False)
+    client = await aiohttp_client(create_app(service))
+    body = await (await client.get("/ecowatt")).text()
+    assert 'id="assets-missing"' in body and "npm run build --prefix frontend" in body
+    assert "static/dist/charts.js" not in body
+    await service.stop()
+
+
+def _minutes(ranges: list[OffpeakRange]) -> set[int]:
+    inside: set[int] = set()
+    for r in ranges:
+        minute = r.start.hour * 60 + r.start.minute
+        end = r.end.hour * 60 + r.end.minute
+        while True:
+            inside.add(minute)
+            minute = (minute + 1) % 1440
+            if minute == end:
+                break
+    return inside
+
+
+times = st.integers(0, 47).map(lambda half: dt.time(half // 2, 30 * (half % 2)))
+
+
+@given(st.lists(st.tuples(times, times).filter(lambda p: p[0] != p[1]), max_size=3), st.integers(0, 1439))
+def test_offpeak_classification_matches_the_windows(
+    pairs: list[tuple[dt.time, dt.time]], minute: int
+) -> None:
+    ranges = [OffpeakRange(a, b) for a, b in pairs]
+    assert in_offpeak(minute, ranges) == (minute in _minutes(ranges))
+
+
+@given(st.sampled_from(VIEWS), st.dates(dt.date(2000, 1, 1), dt.date(2100, 1, 1)))
+def test_period_buckets_cover_every_day_once(view: Any, end: dt.date) -> None:
+    period = Period.of(view, end)
+    keys = bucket_keys(period)
+    assert keys == sorted(set(keys)) and period.first <= end
+    assert bucket_of(view, period.first) == keys[0] and bucket_of(view, end) == keys[-1]
+    day = period.first
+    while day <= end:
+        assert bucket_of(view, day) in keys and bucket_of(view, day) <= day
+        day += dt.timedelta(days=1)
+    assert period.shifted(-1) < end
+
+
+async def test_offpeak_split_in_sql_matches_paris_wall_clock_across_dst(store: Any) -> None:
+    """The SQL classification (every database) equals a slot-by-slot Paris wall-clock reference,
+    including the spring and autumn DST days."""
+    pdl = "09444444444444"
+    await store.save_usage_points([UsagePoint(pdl)])
+    first, last = dt.date(2026, 3, 28), dt.date(2026, 3, 30)
+    autumn = dt.date(2026, 10, 25)
+    readings: list[IntervalReading] = []
+    spans = [(first, last), (autumn, autumn)]
+    for span_first, span_last in spans:
+        instant = timeline.day_start_utc(span_first)
+        stop = timeline.day_start_utc(span_last + dt.timedelta(days=1))
+        while instant < stop:
+            watts = 100 + (int(instant.timestamp()) // 1800) % 97 * 10
+            readings.append(IntervalReading(pdl, Direction.CONSUMPTION, instant, 30, watts))
+            instant += dt.timedelta(minutes=30)
+        await store.save_curve(pdl, Direction.CONSUMPTION, readings, [DateRange(span_first, span_last)])
+    ranges = [OffpeakRange(dt.time(22, 30), dt.time(6, 30)), OffpeakRange(dt.time(12, 0), dt.time(14, 0))]
+    expected: dict[dt.date, list[float]] = {}
+    for reading in readings:
+        local = timeline.to_paris(reading.start)
+        inside = in_offpeak(local.hour * 60 + local.minute, ranges)
+        expected.setdefault(local.date(), [0.0, 0.0])[1 if inside else 0] += reading.energy_wh or 0.0
+    got = await store.offpeak_energy(pdl, Direction.CONSUMPTION, windows(ranges), first, autumn)
+    assert {day: (pytest.approx(a), pytest.approx(b)) for day, (a, b) in expected.items()} == got
+    assert len(got) == 4
+    # The compact curve: a complete grid, and a grid with a long gap (nulls where nothing was read).
+    full = await curve_chart(store, pdl, Direction.CONSUMPTION, first, last, "fr")
+    assert len(full["series"][0]["values"]) == 3 * 48 - 2  # the spring DST day has 46 half-hours
+    gapped = await curve_chart(store, pdl, Direction.CONSUMPTION, first, autumn, "en")
+    values = gapped["series"][0]["values"]
+    assert len(values) == (
+        timeline.day_start_utc(autumn + dt.timedelta(days=1)) - timeline.day_start_utc(first)
+    ) // (dt.timedelta(minutes=30))
+    assert sum(v is not None for v in values) == len(readings)
+    assert values[-1] == readings[-1].average_w and values[0] == readings[0].average_w
+    assert gapped["total"] == pytest.approx(sum(r.energy_wh or 0 for r in readings) / 1000, abs=0.001)
