@@ -171,6 +171,8 @@ async def exporters_action(request: web.Request) -> web.Response:
     form = await request.post()
     name = str(form.get("exporter", ""))
     action = str(form.get("action", ""))
+    if not name:
+        raise web.HTTPBadRequest(text="the form names no exporter: send the page's own form")
     if name not in manager.classes:
         raise web.HTTPNotFound(text=f"unknown exporter {name!r}")
     schema = manager.classes[name].json_schema()
