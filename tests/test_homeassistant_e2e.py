@@ -7,6 +7,7 @@ that only have a daily value (one row at 00:00 local).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import shutil
@@ -20,8 +21,8 @@ from sqlalchemy import delete
 
 from app import timeline
 from app.domain import Direction, IntervalReading
-from app.exporters.base import ExportContext
-from app.exporters.homeassistant import HomeAssistantStatisticsExporter
+from app.exporters.base import ExportContext, MqttBroker
+from app.exporters.homeassistant import HomeAssistantDiscoveryExporter, HomeAssistantStatisticsExporter
 from app.exporters.homeassistant.websocket import HomeAssistantWebSocket
 from app.pricing.source import BucketCost
 from app.store import Store
@@ -240,3 +241,84 @@ async def test_cost_statistics_follow_the_cost_source(
     assert [start_of(r) for r in rows[cost_id]] == [start_of(r) for r in rows[energy_id]]
     for energy, cost in zip(rows[energy_id], rows[cost_id], strict=True):
         assert cost["state"] == pytest.approx(energy["state"] * 0.2, abs=1e-3)
+
+
+async def test_discovered_devices_and_entities_appear_in_home_assistant(
+    home_assistant: HomeAssistant, demo_store: Store
+) -> None:
+    context = ExportContext(
+        store=demo_store,
+        clock=Clock(NOW),
+        version="1.2.3",
+        mqtt_broker=MqttBroker("127.0.0.1", home_assistant.mqtt.port),
+    )
+    discovery = HomeAssistantDiscoveryExporter({"enabled": True, "republish_delay": 0}, context)
+    await discovery.connect()
+    try:
+        await asyncio.wait_for(discovery.connected_event.wait(), 30)
+        await discovery.export()
+        wanted = {
+            f"myelectricaldata_{BASE}_consumption_yesterday",
+            f"myelectricaldata_{BASE}_max_power_yesterday",
+            f"myelectricaldata_{HPHC}_consumption_yesterday_hc",
+            f"myelectricaldata_{TEMPO}_production_yesterday",
+            f"myelectricaldata_{BASE}_linky",
+            "myelectricaldata_tempo_today",
+            "myelectricaldata_ecowatt_current_hour",
+        }
+        async with HomeAssistantWebSocket(home_assistant.url + "/api/websocket", home_assistant.token) as ws:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 60
+            while True:  # HA handles discovery messages in the background: poll its registry
+                registry = {e["unique_id"]: e for e in await ws.command("config/entity_registry/list")}
+                if wanted <= set(registry) or loop.time() > deadline:
+                    break
+                await asyncio.sleep(0.2)
+            assert wanted <= set(registry)
+            devices = {d["id"]: d for d in await ws.command("config/device_registry/list")}
+        device = devices[registry[f"myelectricaldata_{BASE}_consumption_yesterday"]["device_id"]]
+        assert (device["name"], device["manufacturer"], device["model"], device["sw_version"]) == (
+            "Linky Maison Base",
+            "Enedis",
+            "Linky",
+            "1.2.3",
+        )
+        assert registry[f"myelectricaldata_{BASE}_consumption_yesterday"]["platform"] == "mqtt"
+
+        async def state(unique_id: str) -> dict[str, Any]:
+            entity_id = registry[unique_id]["entity_id"]
+            deadline = loop.time() + 30
+            while True:
+                found = await asyncio.to_thread(home_assistant.state, entity_id)
+                if (found and found["state"] not in ("unknown", "unavailable")) or loop.time() > deadline:
+                    assert found is not None
+                    return found
+                await asyncio.sleep(0.2)
+
+        day = dt.date(2026, 11, 27)
+        energy = await state(f"myelectricaldata_{BASE}_consumption_yesterday")
+        stored = await demo_store.daily(BASE, Direction.CONSUMPTION, day, day)
+        assert float(energy["state"]) == pytest.approx(stored[0].wh / 1000, abs=1e-3)
+        attributes = energy["attributes"]
+        assert (attributes["device_class"], attributes["state_class"], attributes["unit_of_measurement"]) == (
+            "energy",
+            "total",
+            "kWh",
+        )
+        assert attributes["last_reset"].startswith("2026-11-26T23:00:00")
+        peak = await state(f"myelectricaldata_{BASE}_max_power_yesterday")
+        assert (peak["attributes"]["device_class"], peak["attributes"]["unit_of_measurement"]) == (
+            "apparent_power",
+            "kVA",
+        )
+        peaks = await demo_store.max_power(BASE, day, day)
+        assert float(peak["state"]) == pytest.approx(peaks[0].va / 1000, abs=1e-3)
+        tempo = await state("myelectricaldata_tempo_today")
+        assert tempo["attributes"]["device_class"] == "enum"
+        colors = await demo_store.tempo(NOW.date(), NOW.date())
+        assert tempo["state"] == colors[0].color.value.lower()
+        card = await state(f"myelectricaldata_{BASE}_linky")
+        assert card["attributes"]["yesterdayDate"] == "2026-11-27"
+        assert card["attributes"]["serviceEnedis"] == "myElectricalData"
+    finally:
+        await discovery.disconnect()
