@@ -112,7 +112,8 @@ async def connected(exporter: HomeAssistantDiscoveryExporter) -> HomeAssistantDi
 async def test_device_discovery_payloads_are_retained_and_match_the_store(
     broker: Mosquitto, demo_store: Store
 ) -> None:
-    exporter = await connected(make(demo_store, broker))
+    panel = "homeassistant://hassio/ingress/myelectricaldata"
+    exporter = await connected(make(demo_store, broker, ingress_url=panel))
     try:
         result = await exporter.export()
     finally:
@@ -125,6 +126,7 @@ async def test_device_discovery_payloads_are_retained_and_match_the_store(
         assert config["device"]["manufacturer"] == "Enedis"
         assert config["device"]["model"] == "Linky"
         assert config["device"]["sw_version"] == "1.2.3"
+        assert config["device"]["configuration_url"] == panel
         assert config["origin"]["name"] == "MyElectricalData"
         yesterday = config["components"]["consumption_yesterday"]
         assert yesterday["platform"] == "sensor"

@@ -21,7 +21,7 @@ from sqlalchemy import delete
 
 from app import timeline
 from app.domain import Direction, IntervalReading
-from app.exporters.base import ExportContext, MqttBroker
+from app.exporters.base import ExportContext, ExporterError, MqttBroker
 from app.exporters.homeassistant import HomeAssistantDiscoveryExporter, HomeAssistantStatisticsExporter
 from app.exporters.homeassistant.websocket import HomeAssistantWebSocket
 from app.pricing.source import BucketCost
@@ -322,3 +322,16 @@ async def test_discovered_devices_and_entities_appear_in_home_assistant(
         assert card["attributes"]["serviceEnedis"] == "myElectricalData"
     finally:
         await discovery.disconnect()
+
+
+async def test_a_wrong_token_gives_an_actionable_error_and_no_secret(
+    home_assistant: HomeAssistant, demo_store: Store
+) -> None:
+    bad = exporter(home_assistant, demo_store, token="not-a-valid-token-123")
+    with pytest.raises(ExporterError, match="refused the access token") as raised:
+        await bad.export()
+    assert "not-a-valid-token-123" not in str(raised.value)
+    assert bad.status.last_error is not None
+    assert "not-a-valid-token-123" not in bad.status.last_error
+    good = exporter(home_assistant, demo_store)
+    assert (await good.test_connection()).startswith("Home Assistant 2025.4.4")

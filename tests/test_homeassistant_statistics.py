@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -21,7 +22,7 @@ from app.domain import (
     TempoColor,
     UsagePoint,
 )
-from app.exporters.base import ExporterError
+from app.exporters.base import ExportContext, ExporterError
 from app.exporters.homeassistant.hourly import (
     TOTAL,
     BucketClassifier,
@@ -30,6 +31,7 @@ from app.exporters.homeassistant.hourly import (
     in_offpeak,
 )
 from app.exporters.homeassistant.statistics import (
+    HomeAssistantStatisticsExporter,
     Resume,
     StatisticSpec,
     build_rows,
@@ -181,3 +183,21 @@ async def test_hours_are_local_hours_on_dst_days_and_old_days_go_to_their_first_
     # 22:00-06:00 off-peak: 8 local hours HC on both days; HP the rest (15 and 17 hours).
     assert len(data.energy["hc"]) == 16
     assert len(data.energy["hp"]) == 15 + 17
+
+
+async def test_an_unreachable_home_assistant_is_reported_plainly(tmp_path: Path) -> None:
+    from tests.ha_support import free_port
+    from tests.support import Clock
+
+    store = await Store.open("", data_dir=tmp_path / "data")
+    try:
+        context = ExportContext(store=store, clock=Clock(), version="x")
+        exporter = HomeAssistantStatisticsExporter(
+            {"enabled": True, "url": f"http://127.0.0.1:{free_port()}", "token": "secret-token-xyz"}, context
+        )
+        with pytest.raises(ExporterError, match="cannot reach Home Assistant") as raised:
+            await exporter.export()
+        assert "secret-token-xyz" not in str(raised.value)
+        assert exporter.status.last_error == str(raised.value)
+    finally:
+        await store.close()

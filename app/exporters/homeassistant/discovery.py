@@ -218,8 +218,10 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
             "model": device.model,
             "sw_version": self.context.version,
         }
-        if self.config["ingress_url"]:
-            payload["configuration_url"] = self.config["ingress_url"]
+        # e.g. "homeassistant://hassio/ingress/<addon slug>"; the add-on wiring may give it in context.extra.
+        url = self.config["ingress_url"] or self.context.extra.get("ingress_url", "")
+        if url:
+            payload["configuration_url"] = url
         return payload
 
     def _origin(self) -> dict[str, Any]:
