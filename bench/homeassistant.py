@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+import sys
 import tempfile
 import threading
 import time
@@ -58,11 +60,12 @@ class _RssSampler:
 
 
 async def bench(workdir: Path) -> None:
-    from app.gateway.simulator import SimulatorConfig, create_simulator_app  # noqa: F401 (warm import)
-
     data_dir = workdir / "data"
-    print(f"syncing the demo points (clock {NOW:%Y-%m-%d %H:%M} UTC)...")
-    await build_demo_data(data_dir, NOW)
+    print(f"syncing the demo points (clock {NOW:%Y-%m-%d %H:%M} UTC) in a separate process...")
+    sync = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.homeassistant", "--sync", str(data_dir)
+    )
+    assert await sync.wait() == 0
     mosquitto = Mosquitto(workdir / "mosquitto")
     mosquitto.start()
     ha = await asyncio.to_thread(start_home_assistant, workdir, mosquitto)
@@ -96,6 +99,11 @@ async def bench(workdir: Path) -> None:
 
 
 def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("aiohttp").setLevel(logging.WARNING)
+    if sys.argv[1:2] == ["--sync"]:
+        asyncio.run(build_demo_data(Path(sys.argv[2]), NOW))
+        return
     with tempfile.TemporaryDirectory(prefix="bench-ha-") as tmp:
         asyncio.run(bench(Path(tmp)))
 

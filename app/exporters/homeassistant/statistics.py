@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -231,6 +232,7 @@ class HomeAssistantStatisticsExporter(BaseExporter):
         sent = 0
         newest: dt.datetime | None = None
         pending: list[tuple[str, dict[str, Any]]] = []
+        started = time.monotonic()
         async with self._socket() as ws:
             self.status.connected = True
             ha_version = str((await ws.command("get_config")).get("version", ws.ha_version))
@@ -282,8 +284,15 @@ class HomeAssistantStatisticsExporter(BaseExporter):
                             newest = last_start if newest is None else max(newest, last_start)
                             pending.append((spec.statistic_id, rows[-1]))
                     del data
+            sent_at = time.monotonic()
             for sid, row in pending:
                 await self._wait_applied(ws, sid, row)
+            log.info(
+                "Home Assistant statistics: %d rows sent in %.1f s, stored by Home Assistant %.1f s later",
+                sent,
+                sent_at - started,
+                time.monotonic() - sent_at,
+            )
         if newest is not None:
             self.status.last_exported = (
                 f"{sent} hourly rows, up to {timeline.to_paris(newest):%Y-%m-%d %H:%M}"
