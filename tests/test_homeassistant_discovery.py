@@ -9,15 +9,18 @@ import os
 import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import aiomqtt
 import pytest
 
+from app import timeline
 from app.domain import Direction
 from app.exporters.base import ExportContext, MqttBroker
 from app.exporters.homeassistant import HomeAssistantDiscoveryExporter
+from app.pricing.source import BucketCost
 from app.store import Store
 from tests.ha_support import REPO, Mosquitto
 from tests.support import NOW, Clock
@@ -282,3 +285,71 @@ async def test_export_without_broker_says_so_and_keeps_the_sensors_for_later(dem
     exporter = HomeAssistantDiscoveryExporter({"enabled": True}, context)
     with pytest.raises(Exception, match="no MQTT broker"):
         await exporter.connect()
+
+
+class HalfEuroPerKwh:
+    """A tiny CostSource: 0.50 EUR per stored daily kWh, 1 EUR of subscription per day."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def hourly(self, usage_point_id: str, start: dt.datetime, end: dt.datetime) -> list[BucketCost]:
+        return []
+
+    async def daily(self, usage_point_id: str, first: dt.date, last: dt.date) -> list[BucketCost]:
+        rows = await self.store.daily(usage_point_id, Direction.CONSUMPTION, first, last)
+        return [
+            BucketCost(
+                usage_point_id,
+                timeline.day_start_utc(r.day),
+                1440,
+                "base",
+                r.wh,
+                Decimal(r.wh) / 2000,
+                "flat",
+            )
+            for r in rows
+        ]
+
+    async def subscription(self, usage_point_id: str, first: dt.date, last: dt.date) -> Decimal:
+        return Decimal((last - first).days + 1)
+
+
+async def test_cost_sensors_appear_once_costs_are_known(broker: Mosquitto, demo_store: Store) -> None:
+    without = await connected(make(demo_store, broker))
+    try:
+        async with Watcher(broker.port) as watcher:
+            await without.export()
+            config = json.loads(await watcher.wait(f"homeassistant/device/myelectricaldata_{BASE}/config"))
+            assert "cost_yesterday" not in config["components"]
+    finally:
+        await without.disconnect()
+    context = ExportContext(
+        store=demo_store,
+        clock=Clock(NOW),
+        version="1",
+        costs=HalfEuroPerKwh(demo_store),
+        mqtt_broker=MqttBroker("127.0.0.1", broker.port),
+    )
+    exporter = await connected(HomeAssistantDiscoveryExporter({"enabled": True}, context))
+    try:
+        async with Watcher(broker.port) as watcher:
+            await exporter.export()
+            config = json.loads(
+                await watcher.wait(
+                    f"homeassistant/device/myelectricaldata_{BASE}/config",
+                    lambda p: b"cost_yesterday" in p,
+                )
+            )
+            cost = config["components"]["cost_yesterday"]
+            assert (cost["device_class"], cost["state_class"], cost["unit_of_measurement"]) == (
+                "monetary",
+                "total",
+                "EUR",
+            )
+            state = json.loads(await watcher.wait(f"myelectricaldata/{BASE}/cost_yesterday"))
+            day = dt.date(2026, 11, 27)
+            stored = await demo_store.daily(BASE, Direction.CONSUMPTION, day, day)
+            assert state["value"] == pytest.approx(float(Decimal(stored[0].wh) / 2000 + 1), abs=0.01)
+    finally:
+        await exporter.disconnect()

@@ -74,7 +74,8 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         self._publish_lock = asyncio.Lock()
         self._republish: asyncio.Task[None] | None = None
         self.connected_event = asyncio.Event()
-        self.published_count = 0  # full publications done (export, birth, reconnect)
+        self.published_count = 0
+        self._stopping = False  # full publications done (export, birth, reconnect)
 
     # ------------------------------------------------------------------ settings
 
@@ -124,11 +125,14 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
             with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
                 offline = client.publish(f"{self.base}/status", "offline", qos=1, retain=True)
                 await asyncio.wait_for(offline, 5)
+        self._stopping = True
         for task in (self._republish, self._task):
             if task is not None:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                # aiomqtt may turn the cancellation into an MqttError: _run then sees _stopping and ends.
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError, aiomqtt.MqttError):
+                    await asyncio.wait_for(task, 15)
+        self._stopping = False
         self._task = self._republish = None
         self._client = None
         self.status.connected = False
@@ -171,6 +175,8 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
                 self._client = None
                 self.status.connected = False
                 self.connected_event.clear()
+            if self._stopping:
+                return
             await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
             backoff = min(backoff * 2, MAX_BACKOFF)
 
