@@ -16,11 +16,11 @@ from app.domain import CallRecord, SyncPhase
 from app.exporters.base import ExportContext, MqttBroker
 from app.exporters.manager import ExporterManager
 from app.gateway.base import Gateway
-from app.pricing.costs import StoreCostSource
 from app.gateway.client import GatewayClient
 from app.gateway.errors import GatewayError
 from app.gateway.retry import RetryPolicy
 from app.gateway.v1 import LegacyGatewayClient
+from app.pricing.costs import StoreCostSource
 from app.settings import Settings
 from app.store import Store
 from app.sync.runner import SyncOutcome, SyncRunner

@@ -60,6 +60,29 @@ if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/n
 fi
 npm run build --prefix frontend --silent
 
+# -- Home Assistant exporter (issue 4): a real Home Assistant core in its own venv on Python 3.13 ------
+# The e2e tests (tests/test_homeassistant_e2e.py) start it with a minimal configuration. Pinned: the newest
+# release that installs on Python 3.13.0; plus what its frontend, mqtt and recorder integrations import
+# (the tests run it with --skip-pip, offline). Skipped when the venv already has the pinned version.
+HA_VERSION=2025.4.4
+HA_PYTHON=${HA_PYTHON:-}
+if [ -z "$HA_PYTHON" ]; then
+  for candidate in python3.13 /root/.pyenv/versions/3.13.*/bin/python3.13; do
+    if command -v "$candidate" >/dev/null 2>&1; then HA_PYTHON=$(command -v "$candidate"); break; fi
+  done
+fi
+if [ -z "$HA_PYTHON" ]; then
+  echo "error: Python 3.13 is needed for the Home Assistant e2e tests (set HA_PYTHON)" >&2; exit 1
+fi
+if ! .ha-venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('homeassistant') != '$HA_VERSION')" 2>/dev/null; then
+  echo "installing Home Assistant $HA_VERSION in .ha-venv ($HA_PYTHON)"
+  rm -rf .ha-venv
+  "$HA_PYTHON" -m venv .ha-venv
+  .ha-venv/bin/pip install --quiet --disable-pip-version-check "homeassistant==$HA_VERSION" \
+    home-assistant-frontend==20250411.0 paho-mqtt==2.1.0 SQLAlchemy==2.0.39 fnv-hash-fast==1.4.0 \
+    psutil-home-assistant==0.0.1 Pillow==11.1.0 2> >(grep -v "is ignored" >&2)
+fi
+
 echo "== ruff"
 ruff check app tests bench
 ruff format --check app tests bench

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from app.store import Store
+from tests.ha_support import HomeAssistant, Mosquitto, build_demo_data, start_home_assistant
 
 # =====================================================================================================
 # Store: real databases (SQLite file, PostgreSQL and MariaDB servers)
@@ -128,3 +130,41 @@ async def store(database_url: str, tmp_path: Path) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+# =====================================================================================================
+# Home Assistant exporter: one private Mosquitto and one real Home Assistant core per test session
+# (tests/ha_support.py), and the simulator's demo data synced once into a SQLite store that each test
+# copies.
+# =====================================================================================================
+
+
+@pytest.fixture(scope="session")
+def ha_mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    broker = Mosquitto(tmp_path_factory.mktemp("ha-mosquitto"))
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def home_assistant(
+    tmp_path_factory: pytest.TempPathFactory, ha_mosquitto: Mosquitto
+) -> Iterator[HomeAssistant]:
+    ha = start_home_assistant(tmp_path_factory.mktemp("home-assistant"), ha_mosquitto)
+    try:
+        yield ha
+    finally:
+        ha.stop()
+
+
+@pytest.fixture(scope="session")
+def ha_demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding the demo points fully synced at tests.support.NOW (copy it before writing)."""
+    from tests.support import NOW
+
+    data_dir = tmp_path_factory.mktemp("ha-demo") / "data"
+    asyncio.run(build_demo_data(data_dir, NOW))
+    return data_dir

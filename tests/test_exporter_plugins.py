@@ -29,7 +29,15 @@ from tests.test_exporter_victoriametrics import read_series, victoria_metrics
 
 AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 URL_ATTRIBUTE = re.compile(r'(href|src|action)="([^"]*)"')
-BUILT_IN = {"mqtt", "prometheus", "victoriametrics", "jeedom", "influxdb"}
+BUILT_IN = {
+    "mqtt",
+    "prometheus",
+    "victoriametrics",
+    "jeedom",
+    "influxdb",
+    "homeassistant_discovery",  # a subpackage: its __init__ re-exports the classes
+    "homeassistant_statistics",
+}
 
 TINY_MODULE = """
 from typing import Any, ClassVar

@@ -75,7 +75,9 @@ def _is_exporter(obj: object) -> bool:
 
 def _exporter_classes(objects: Iterable[object], module_name: str) -> Iterable[type[BaseExporter]]:
     for obj in objects:
-        if _is_exporter(obj) and getattr(obj, "__module__", None) == module_name:
+        defined_in = str(getattr(obj, "__module__", ""))
+        # A module's own classes, or those of a subpackage's modules (re-exported by its __init__).
+        if _is_exporter(obj) and (defined_in == module_name or defined_in.startswith(module_name + ".")):
             assert isinstance(obj, type)
             yield obj
 
