@@ -174,6 +174,58 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
+def _json(summary: str, method: str = "get", codes: dict[str, str] | None = None) -> dict[str, Any]:
+    answers = codes or {"200": "JSON answer"}
+    return {
+        method: {
+            "summary": summary,
+            "responses": {
+                code: {"description": text, "content": {"application/json": {}}}
+                for code, text in answers.items()
+            },
+        }
+    }
+
+
+_NAME = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
+_PATHS.update(
+    {
+        "/api/exporters": _json("Every discovered exporter with its settings schema and status"),
+        "/api/exporters/{name}": {
+            **_json(
+                "Save an exporter's settings (secrets left empty are kept)",
+                "post",
+                {"200": "saved", "400": "invalid settings, each bad field named", "404": "unknown exporter"},
+            ),
+            "parameters": _NAME,
+        },
+        "/api/exporters/{name}/test": {
+            **_json(
+                "Test the connection with the given settings",
+                "post",
+                {"200": "the real outcome or the real error text", "404": "unknown exporter"},
+            ),
+            "parameters": _NAME,
+        },
+        "/api/exporters/{name}/export": {
+            **_json("Run one export now", "post", {"200": "result", "404": "unknown exporter"}),
+            "parameters": _NAME,
+        },
+        "/api/pricing/consumption_euro": _json("Costs per day, month or year and per tariff bucket"),
+        "/api/pricing/simulation": _json("Every offer at the user's power priced on the last 12 months"),
+        "/api/pricing/bilan": _json("Consumption against production, self-consumption, HP/HC share"),
+        "/api/pricing/offers": {
+            **_json("The offer catalogue, the chosen offer and off-peak overrides"),
+            **_json(
+                "Choose an offer, override off-peak hours or add an offer",
+                "post",
+                {"200": "saved", "400": "invalid input, named"},
+            ),
+        },
+    }
+)
+
+
 def document_path(path: str, item: dict[str, Any]) -> None:
     """Add (or replace) the description of one API path."""
     _PATHS[path] = item
