@@ -67,8 +67,9 @@ npm run build --prefix frontend --silent
 HA_VERSION=2025.4.4
 HA_PYTHON=${HA_PYTHON:-}
 if [ -z "$HA_PYTHON" ]; then
-  for candidate in python3.13 /root/.pyenv/versions/3.13.*/bin/python3.13; do
-    if command -v "$candidate" >/dev/null 2>&1; then HA_PYTHON=$(command -v "$candidate"); break; fi
+  # pyenv's interpreter first: its python3.13 shim fails outside a directory that selects 3.13.
+  for candidate in /root/.pyenv/versions/3.13.*/bin/python3.13 /usr/bin/python3.13 python3.13; do
+    if "$candidate" -c "import sys" >/dev/null 2>&1; then HA_PYTHON=$(command -v "$candidate"); break; fi
   done
 fi
 if [ -z "$HA_PYTHON" ]; then
