@@ -30,7 +30,16 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("en", "fr")
 SERVICE = "rootfs/etc/s6-overlay/s6-rc.d/myelectricaldata"
-SKIP_DIRS = {".git", ".venv", "node_modules", "test-artifacts", "__pycache__", ".mypy_cache", ".ruff_cache"}
+SKIP_DIRS = {
+    ".git",
+    ".venv",
+    ".ha-venv",
+    "node_modules",
+    "test-artifacts",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+}
 
 
 def check_addon(root: Path = ROOT, shared: Path | None = None, *, tools: bool = True) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import itertools
-import time
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -361,19 +360,6 @@ def test_curve_malformed_readings_are_named(row: object, pattern: str) -> None:
         parsing.parse_curve(meter([good, row]), PDL, C)
 
 
-def test_curve_parse_speed() -> None:
-    rows: list[dict[str, Any]] = []
-    day = dt.date(2023, 1, 1)
-    while len(rows) < 35_000:
-        rows.extend(
-            render_day(day, [(i * 37) % 4000 for i in range(timeline.slots_in_day(day))], order="sorted")
-        )
-        day += dt.timedelta(days=1)
-    data = meter(rows)
-    best = min(_timed(lambda: parsing.parse_curve(data, PDL, C)) for _ in range(3))
-    assert best < 0.3, f"{len(rows)} readings parsed in {best:.3f} s"
-
-
 def test_curve_parser_leaves_the_garbage_collector_as_it_found_it() -> None:
     assert gc.isenabled()
     parsing.parse_curve(meter(render_day(FALL, [1] * 50)), PDL, C)
@@ -387,12 +373,6 @@ def test_curve_parser_leaves_the_garbage_collector_as_it_found_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
-
-
-def _timed(action: Any) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
 
 
 # --------------------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from dataclasses import replace
 
 from hypothesis import given, settings
@@ -126,16 +125,13 @@ def test_ecowatt_and_offers() -> None:
     assert data.offers()[0]["name"] != "changed"
 
 
-def test_one_year_of_curve_is_fast() -> None:
+def test_one_year_of_curve_has_every_half_hour() -> None:
     state = SimulatorState(SimulatorConfig(seed=1234))
     point = state.data.point(TEMPO.usage_point_id)
     days = year_days(2023)
-    began = time.perf_counter()
     readings = []
     for day in days:
         readings.extend(batch_day_readings(state, point, Direction.CONSUMPTION, day))
     text = json.dumps({"meter_reading": {"interval_reading": readings}})
-    elapsed = time.perf_counter() - began
-    assert len(readings) == 365 * 48
+    assert len(readings) == 365 * 48  # speed: python -m bench.sync (simulator inside a full sync)
     assert len(text) > 1_000_000
-    assert elapsed < 0.3, f"{elapsed:.3f} s"
