@@ -44,7 +44,7 @@ SKIP_DIRS = {
 
 def check_addon(root: Path = ROOT, shared: Path | None = None, *, tools: bool = True) -> list[str]:
     """Every problem found, one readable line each (empty when the add-on is fine)."""
-    shared = root.parent / "shared" if shared is None else shared
+    shared = _shared_folder(root) if shared is None else shared
     findings: list[str] = []
     config = _load_yaml(root / "config.yaml", findings)
     build = _load_yaml(root / "build.yaml", findings)
@@ -76,6 +76,18 @@ def _load_yaml(path: Path, findings: list[str]) -> Any:
     except (OSError, yaml.YAMLError) as exc:
         findings.append(f"{path.name}: cannot be read: {exc}")
         return None
+
+
+def _shared_folder(root: Path) -> Path:
+    """../shared beside the checkout; else $ADDON_SCHEMAS_DIR or /work/shared (a clone made elsewhere)."""
+    candidates = [root.parent / "shared"]
+    if os.environ.get("ADDON_SCHEMAS_DIR"):
+        candidates.append(Path(os.environ["ADDON_SCHEMAS_DIR"]))
+    candidates.append(Path("/work/shared"))
+    for folder in candidates:
+        if (folder / "addon-config.schema.json").is_file():
+            return folder
+    return candidates[0]
 
 
 def _load_schemas(shared: Path, findings: list[str]) -> tuple[dict[str, Any], dict[str, Any]] | None:
