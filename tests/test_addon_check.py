@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from app import __version__
-from tests.addon_check import ROOT, check_addon, png_size
+from tests.addon_check import ROOT, _shared_folder, check_addon, png_size
 
 ADDON_FILES = (
     "config.yaml",
@@ -27,7 +27,7 @@ ADDON_FILES = (
     "logo.png",
     ".yamllint",
 )
-SHARED = ROOT.parent / "shared"
+SHARED = _shared_folder(ROOT)
 
 
 def _copy(tmp_path: Path) -> Path:
