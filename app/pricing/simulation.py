@@ -9,7 +9,15 @@ from typing import Any
 
 from app.domain import OffpeakRange, TempoColor
 from app.pricing.catalogue import PricedOffer
-from app.pricing.engine import DayCost, DaySlots, group_totals, price_daily_total, price_day, totals
+from app.pricing.engine import (
+    DayCost,
+    DaySlots,
+    ejp_seasons_without_days,
+    group_totals,
+    price_daily_total,
+    price_day,
+    totals,
+)
 
 CENT = Decimal("0.01")
 
@@ -25,13 +33,14 @@ def price_period(
     *,
     offpeak: tuple[OffpeakRange, ...],
     tempo: Mapping[dt.date, TempoColor],
+    ejp_days: frozenset[dt.date] = frozenset(),
 ) -> list[DayCost]:
     out = []
     for day in sorted(set(days) | set(daily_totals)):
         cost = (
-            price_day(offer, days[day], offpeak=offpeak, tempo=tempo)
+            price_day(offer, days[day], offpeak=offpeak, tempo=tempo, ejp_days=ejp_days)
             if day in days
-            else price_daily_total(offer, day, daily_totals[day])
+            else price_daily_total(offer, day, daily_totals[day], ejp_days=ejp_days)
         )
         if cost is not None:
             out.append(cost)
@@ -80,8 +89,10 @@ def simulate(
     tempo: Mapping[dt.date, TempoColor],
     first: dt.date,
     last: dt.date,
+    ejp_days: frozenset[dt.date] = frozenset(),
 ) -> dict[str, Any]:
-    """Every offer at the user's power (and the next power up) priced on [first, last], ranked."""
+    """Every offer at the user's power (and the next power up) priced on [first, last], ranked.
+    EJP offers are priced with the user's EJP days (none known: every hour at the normal price)."""
     powers = sorted({o.power_kva for o in offers})
     next_up = next((p for p in powers if p > power_kva), None)
     expected_days = (last - first).days + 1
@@ -92,7 +103,7 @@ def simulate(
             continue
         costs = [
             c
-            for c in price_period(offer, days, daily_totals, offpeak=offpeak, tempo=tempo)
+            for c in price_period(offer, days, daily_totals, offpeak=offpeak, tempo=tempo, ejp_days=ejp_days)
             if first <= c.day <= last
         ]
         if not costs:
@@ -129,6 +140,9 @@ def simulate(
         "curve_days": curve_days,
         "expected_days": expected_days,
         "gaps": curve_days < expected_days,
+        "ejp_seasons_without_days": ejp_seasons_without_days(first, last, ejp_days)
+        if any(r["option"] == "EJP" for r in results)
+        else [],
         "offers": [r for r in results if r["power_kva"] == power_kva],
         "next_power": [r for r in results if r["power_kva"] == next_up],
     }
