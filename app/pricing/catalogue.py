@@ -4,6 +4,7 @@ offers and the user's overrides. Files are schema-checked at load (voluptuous)."
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -179,10 +180,16 @@ def load_file(path: Path) -> list[PricedOffer]:
 
 
 def load_shipped(directory: Path = OFFERS_DIR) -> list[PricedOffer]:
+    """Every offer of the shipped data files, checked once per process (the files ship with the code)."""
+    return list(_load_directory(directory))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_directory(directory: Path) -> tuple[PricedOffer, ...]:
     out: list[PricedOffer] = []
     for path in sorted(directory.glob("*.json")):
         out.extend(load_file(path))
-    return out
+    return tuple(out)
 
 
 def _gateway_key(offer: Offer) -> tuple[str, str, int]:

@@ -23,6 +23,7 @@ EJP_PEAK_END_NEXT_DAY = 1 * 60
 EJP_SEASON_MONTHS = frozenset({11, 12, 1, 2, 3})
 _KWH = Decimal(1000)
 _MICRO_EURO = Decimal("0.000001")
+_EPOCH_DAY = dt.date(1970, 1, 1)
 
 
 @functools.lru_cache(maxsize=256)
@@ -49,17 +50,23 @@ class DaySlots:
 def group_by_local_day(readings: Iterable[tuple[dt.datetime, int, int | None]]) -> dict[dt.date, DaySlots]:
     """(UTC start, minutes, average W) -> slots per Paris day; missing slots (None) are skipped.
     Wh of a slot is rounded to the nearest integer."""
-    out: dict[dt.date, DaySlots] = {}
+    out: dict[int, DaySlots] = {}
+    offsets: dict[int, int] = {}  # UTC hour (epoch hours) -> Paris UTC offset in seconds
     for start, minutes, average_w in readings:
         if average_w is None:
             continue
-        local = start.astimezone(PARIS)
-        day = local.date()
-        slots = out.get(day)
+        epoch = int(start.timestamp())
+        hour = epoch // 3600
+        offset = offsets.get(hour)
+        if offset is None:  # astimezone is the slow part: once per UTC hour
+            utcoffset = start.astimezone(PARIS).utcoffset()
+            offset = offsets[hour] = int(utcoffset.total_seconds()) if utcoffset else 0
+        local_days, local_seconds = divmod(epoch + offset, 86400)
+        slots = out.get(local_days)
         if slots is None:
-            slots = out[day] = DaySlots(day)
-        slots.slots.append((local.hour * 60 + local.minute, (average_w * minutes + 30) // 60))
-    return out
+            slots = out[local_days] = DaySlots(_EPOCH_DAY + dt.timedelta(days=local_days))
+        slots.slots.append((local_seconds // 60, (average_w * minutes + 30) // 60))
+    return {slots.day: slots for slots in out.values()}
 
 
 def is_ejp_peak(day: dt.date, minute: int, ejp_days: frozenset[dt.date]) -> bool:
@@ -87,6 +94,11 @@ def ejp_seasons_without_days(first: dt.date, last: dt.date, ejp_days: frozenset[
             seasons.add(season)
         day += dt.timedelta(days=1)
     return [f"{s}-{s + 1}" for s in sorted(seasons)]
+
+
+def rules_key(offer: PricedOffer) -> tuple[object, ...]:
+    """Offers with equal keys split a day's energy into the same buckets (only prices differ)."""
+    return (offer.option, offer.winter_months, offer.offpeak_hours, offer.weekend_offpeak)
 
 
 def bucket_energy(
@@ -164,12 +176,15 @@ def price_day(
     offpeak: tuple[OffpeakRange, ...] = (),
     tempo: Mapping[dt.date, TempoColor] | None = None,
     ejp_days: frozenset[dt.date] = frozenset(),
+    energy: Mapping[str, int] | None = None,
 ) -> DayCost | None:
-    """Cost of one day of curve; None when the offer has no price in force that day."""
+    """Cost of one day of curve; None when the offer has no price in force that day. `energy` is the
+    day's Wh per bucket when already split for an offer of the same `rules_key`."""
     period = offer.period_on(day.day)
     if period is None:
         return None
-    energy = bucket_energy(offer, day, offpeak=offpeak, tempo=tempo or {}, ejp_days=ejp_days)
+    if energy is None:
+        energy = bucket_energy(offer, day, offpeak=offpeak, tempo=tempo or {}, ejp_days=ejp_days)
     prices = period.prices_eur_kwh
     buckets = {name: (wh, wh * prices[name] / _KWH) for name, wh in energy.items()}
     return DayCost(day.day, offer.id, buckets, subscription_for(offer, day.day), period.source)

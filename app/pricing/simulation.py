@@ -12,10 +12,12 @@ from app.pricing.catalogue import PricedOffer
 from app.pricing.engine import (
     DayCost,
     DaySlots,
+    bucket_energy,
     ejp_seasons_without_days,
     group_totals,
     price_daily_total,
     price_day,
+    rules_key,
     totals,
 )
 
@@ -34,14 +36,24 @@ def price_period(
     offpeak: tuple[OffpeakRange, ...],
     tempo: Mapping[dt.date, TempoColor],
     ejp_days: frozenset[dt.date] = frozenset(),
+    split_cache: dict[tuple[object, ...], dict[str, int]] | None = None,
 ) -> list[DayCost]:
+    """Cost per day under one offer. `split_cache` (shared between offers) keeps each day's energy split
+    per `rules_key`, so that offers differing only by their prices split a day once."""
     out = []
+    key = rules_key(offer)
     for day in sorted(set(days) | set(daily_totals)):
-        cost = (
-            price_day(offer, days[day], offpeak=offpeak, tempo=tempo, ejp_days=ejp_days)
-            if day in days
-            else price_daily_total(offer, day, daily_totals[day], ejp_days=ejp_days)
-        )
+        if day in days:
+            energy = None
+            if split_cache is not None and offer.period_on(day) is not None:
+                energy = split_cache.get((key, day))
+                if energy is None:
+                    energy = split_cache[(key, day)] = bucket_energy(
+                        offer, days[day], offpeak=offpeak, tempo=tempo, ejp_days=ejp_days
+                    )
+            cost = price_day(offer, days[day], offpeak=offpeak, tempo=tempo, ejp_days=ejp_days, energy=energy)
+        else:
+            cost = price_daily_total(offer, day, daily_totals[day], ejp_days=ejp_days)
         if cost is not None:
             out.append(cost)
     return out
@@ -98,12 +110,23 @@ def simulate(
     expected_days = (last - first).days + 1
     curve_days = sum(1 for d in days if first <= d <= last)
     results: list[dict[str, Any]] = []
+    split_cache: dict[tuple[object, ...], dict[str, int]] = {}
+    in_days = {d: s for d, s in days.items() if first <= d <= last}
+    in_totals = {d: wh for d, wh in daily_totals.items() if first <= d <= last}
     for offer in offers:
         if offer.power_kva not in (power_kva, next_up):
             continue
         costs = [
             c
-            for c in price_period(offer, days, daily_totals, offpeak=offpeak, tempo=tempo, ejp_days=ejp_days)
+            for c in price_period(
+                offer,
+                in_days,
+                in_totals,
+                offpeak=offpeak,
+                tempo=tempo,
+                ejp_days=ejp_days,
+                split_cache=split_cache,
+            )
             if first <= c.day <= last
         ]
         if not costs:
