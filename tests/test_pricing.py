@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -96,7 +97,7 @@ slots = st.lists(
 @settings(max_examples=60, deadline=None)
 @given(
     slots,
-    st.sampled_from(sorted(OFFERS)),
+    st.sampled_from(sorted(o.id for o in OFFERS.values() if o.periods[0].valid_from <= dt.date(2025, 2, 1))),
     st.sampled_from([TempoColor.BLUE, TempoColor.WHITE, TempoColor.RED]),
 )
 def test_bucket_totals_add_up(
@@ -163,18 +164,86 @@ def test_a_bad_catalogue_file_names_the_file_and_the_field(tmp_path: Path) -> No
     raw["offers"][2]["periods"][1]["subscription_eur_month"] = "1"
     bad.write_text(json.dumps(raw))
     with pytest.raises(
-        CatalogueError, match=r"offers\.0: offer edf-base-6: field periods\.0\.prices_eur_kwh"
+        CatalogueError, match=r"offers\.0: offer edf-base-3: field periods\.0\.prices_eur_kwh"
     ):
         load_file(bad)
 
 
-def test_the_shipped_catalogue_covers_every_edf_option_and_power_without_gaps() -> None:
-    for option in ("base", "hc_hp", "tempo"):
-        for kva in (6, 9):
+# The EDF Tarif Bleu grids shipped: option -> powers sold -> first grid date (then every grid to today).
+# Powers 3/12..36 start at 2026-02-01 because no sourced figure was found for them on 2025-08-01 (Base,
+# HP/HC, Tempo) nor 2024-02-01 (Tempo): see DOCS.md "Tariffs".
+GRIDS = ("2024-02-01", "2024-08-01", "2025-02-01", "2025-08-01", "2026-02-01", "2026-08-01")
+EXPECTED_EDF = {
+    "base": {
+        3: "2026-02-01",
+        6: "2024-02-01",
+        9: "2024-02-01",
+        **dict.fromkeys((12, 15, 18, 24, 30, 36), "2026-02-01"),
+    },
+    "hc_hp": {6: "2024-02-01", 9: "2024-02-01", **dict.fromkeys((12, 15, 18, 24, 30, 36), "2026-02-01")},
+    "tempo": {6: "2024-08-01", 9: "2024-08-01", **dict.fromkeys((12, 15, 18, 30, 36), "2026-02-01")},
+}
+# shared/integrations.md section 6, the project's given facts: (from, option, kVA) -> (EUR/month, prices)
+TEMPO_2025_02 = {"blue_hc": "0.1288", "blue_hp": "0.1552", "white_hc": "0.1447", "white_hp": "0.1792"}
+TEMPO_2025_08 = {"blue_hc": "0.1232", "blue_hp": "0.1494", "white_hc": "0.1391", "white_hp": "0.1730"}
+TEMPO_2026_02 = {"blue_hc": "0.1325", "blue_hp": "0.1612", "white_hc": "0.1499", "white_hp": "0.1871"}
+INTEGRATIONS_6 = {
+    ("2025-02-01", "base", 6): ("13.72", {"base": "0.2016"}),
+    ("2025-02-01", "base", 9): ("17.27", {"base": "0.2016"}),
+    ("2025-02-01", "hc_hp", 6): ("14.04", {"hp": "0.2146", "hc": "0.1696"}),
+    ("2025-02-01", "hc_hp", 9): ("18.01", {"hp": "0.2146", "hc": "0.1696"}),
+    **{
+        ("2025-02-01", "tempo", kva): (sub, {**TEMPO_2025_02, "red_hc": "0.1518", "red_hp": "0.6586"})
+        for kva, sub in ((6, "13.97"), (9, "17.45"))
+    },
+    ("2025-08-01", "base", 6): ("15.47", {"base": "0.1952"}),
+    ("2025-08-01", "base", 9): ("19.39", {"base": "0.1952"}),
+    ("2025-08-01", "hc_hp", 6): ("15.74", {"hp": "0.2081", "hc": "0.1635"}),
+    ("2025-08-01", "hc_hp", 9): ("19.81", {"hp": "0.2081", "hc": "0.1635"}),
+    **{
+        ("2025-08-01", "tempo", kva): (sub, {**TEMPO_2025_08, "red_hc": "0.1460", "red_hp": "0.6468"})
+        for kva, sub in ((6, "15.50"), (9, "19.49"))
+    },
+    ("2026-02-01", "base", 6): ("15.65", {"base": "0.1940"}),
+    ("2026-02-01", "base", 9): ("19.56", {"base": "0.1927"}),
+    ("2026-02-01", "hc_hp", 6): ("15.65", {"hp": "0.2065", "hc": "0.1579"}),
+    ("2026-02-01", "hc_hp", 9): ("19.56", {"hp": "0.2065", "hc": "0.1579"}),
+    **{
+        ("2026-02-01", "tempo", kva): (sub, {**TEMPO_2026_02, "red_hc": "0.1575", "red_hp": "0.7060"})
+        for kva, sub in ((6, "15.59"), (9, "19.38"))
+    },
+}
+
+
+def test_the_shipped_catalogue_covers_every_edf_option_power_and_grid_without_gaps() -> None:
+    edf = {o.id for o in OFFERS.values() if o.provider == "EDF" and o.origin == "catalogue"}
+    expected_ids = {f"edf-{option}-{kva}" for option, powers in EXPECTED_EDF.items() for kva in powers}
+    assert edf == expected_ids
+    for option, powers in EXPECTED_EDF.items():
+        for kva, first in powers.items():
             offer = OFFERS[f"edf-{option}-{kva}"]
-            assert offer.periods[0].valid_from == dt.date(2025, 2, 1)
+            starts = [p.valid_from.isoformat() for p in offer.periods]
+            assert starts == [g for g in GRIDS if g >= first], offer.id
+            for before, after in itertools.pairwise(offer.periods):
+                assert before.valid_to == after.valid_from, offer.id
             assert offer.periods[-1].valid_to is None
-            assert all(p.source for p in offer.periods)
+            assert all(p.source and p.subscription_eur_month > 0 for p in offer.periods)
+
+
+def test_the_integrations_md_figures_are_shipped_exactly() -> None:
+    for (when, option, kva), (subscription, prices) in INTEGRATIONS_6.items():
+        offer = OFFERS[f"edf-{option}-{kva}"]
+        period = offer.period_on(dt.date.fromisoformat(when))
+        assert period is not None and period.valid_from.isoformat() == when
+        assert period.subscription_eur_month == Decimal(subscription), (when, option, kva)
+        names = {k if option != "tempo" else f"tempo_{k}": Decimal(v) for k, v in prices.items()}
+        assert dict(period.prices_eur_kwh) == names, (when, option, kva)
+
+
+def test_the_catalogue_json_is_what_the_sourced_table_produces() -> None:
+    from scripts.edf_tarif_bleu import OUT, render
+
+    assert OUT.read_text(encoding="utf-8") == render(), "run: python -m scripts.edf_tarif_bleu"
 
 
 async def test_costs_from_synced_data_and_repricing_without_gateway_calls(

@@ -4,6 +4,7 @@ offers and the user's overrides. Files are schema-checked at load (voluptuous)."
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,10 @@ BUCKETS_BY_OPTION: dict[str, frozenset[str]] = {
     "HC_WEEKEND": frozenset({"hp", "hc"}),
     "TEMPO": frozenset(f"tempo_{c}_{h}" for c in ("blue", "white", "red") for h in ("hp", "hc")),
     "SEASONAL": frozenset({"winter", "summer"}),
+    "EJP": frozenset({"ejp_normal", "ejp_peak"}),
 }
+#: options whose energy is split into peak ("hp") and off-peak ("hc") hours: the week-end rule applies
+HP_HC_OPTIONS = frozenset({"HC_HP", "HC_WEEKEND"})
 
 
 class CatalogueError(ValueError):
@@ -59,6 +63,17 @@ class PricedOffer:
     def single_price(self) -> bool:
         """True when every Wh of a day costs the same: a daily total is then priced exactly."""
         return self.option == "BASE" and not self.winter_months
+
+    @property
+    def weekend_offpeak(self) -> bool:
+        """Whole Saturdays and Sundays off-peak (plus the weekday off-peak windows)."""
+        return self.option in HP_HC_OPTIONS and (self.offpeak_weekend or self.option == "HC_WEEKEND")
+
+    def with_weekend_offpeak(self) -> PricedOffer:
+        """The same offer under the week-end rule (a PDL whose contract is HC_WEEKEND)."""
+        if self.option not in HP_HC_OPTIONS or self.weekend_offpeak:
+            return self
+        return replace(self, id=f"{self.id}+weekend", name=f"{self.name} (week-end)", offpeak_weekend=True)
 
     def period_on(self, day: dt.date) -> PricePeriod | None:
         for period in self.periods:
@@ -98,7 +113,7 @@ _OFFER = vol.Schema(
         vol.Required("id"): vol.All(str, vol.Length(min=1)),
         vol.Required("provider"): str,
         vol.Required("name"): str,
-        vol.Required("option"): vol.In(["BASE", "HC_HP", "HC_WEEKEND", "TEMPO"]),
+        vol.Required("option"): vol.In(["BASE", "HC_HP", "HC_WEEKEND", "TEMPO", "EJP"]),
         vol.Required("power_kva"): vol.All(int, vol.Range(min=1, max=36)),
         vol.Optional("offpeak_weekend", default=False): bool,
         vol.Optional("seasons"): {vol.Required("winter_months"): [vol.All(int, vol.Range(min=1, max=12))]},
@@ -165,10 +180,16 @@ def load_file(path: Path) -> list[PricedOffer]:
 
 
 def load_shipped(directory: Path = OFFERS_DIR) -> list[PricedOffer]:
+    """Every offer of the shipped data files, checked once per process (the files ship with the code)."""
+    return list(_load_directory(directory))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_directory(directory: Path) -> tuple[PricedOffer, ...]:
     out: list[PricedOffer] = []
     for path in sorted(directory.glob("*.json")):
         out.extend(load_file(path))
-    return out
+    return tuple(out)
 
 
 def _gateway_key(offer: Offer) -> tuple[str, str, int]:
@@ -176,13 +197,14 @@ def _gateway_key(offer: Offer) -> tuple[str, str, int]:
 
 
 _GATEWAY_BUCKETS = {"BASE": "base", "HP": "hp", "HC": "hc"}
+_GATEWAY_OPTIONS = frozenset(PricingOption[name] for name in ("BASE", "HC_HP", "HC_WEEKEND", "TEMPO", "EJP"))
 
 
 def from_gateway(offers: Sequence[Offer]) -> list[PricedOffer]:
     """Gateway offers grouped into dated offers (one per provider, name, option and power)."""
     groups: dict[tuple[str, str, str, int], list[Offer]] = {}
     for offer in offers:
-        if offer.option not in (PricingOption.BASE, PricingOption.HC_HP, PricingOption.TEMPO):
+        if offer.option not in _GATEWAY_OPTIONS:
             continue
         groups.setdefault((offer.provider, offer.name, offer.option.value, offer.power_kva), []).append(offer)
     out: list[PricedOffer] = []
@@ -204,7 +226,18 @@ def from_gateway(offers: Sequence[Offer]) -> list[PricedOffer]:
             )
         if periods:
             slug = f"{provider}-{name}-{option}-{kva}".lower().replace(" ", "-")
-            out.append(PricedOffer(slug, provider, name, option, kva, tuple(periods), origin="gateway"))
+            out.append(
+                PricedOffer(
+                    slug,
+                    provider,
+                    name,
+                    option,
+                    kva,
+                    tuple(periods),
+                    offpeak_weekend=option == "HC_WEEKEND",
+                    origin="gateway",
+                )
+            )
     return out
 
 

@@ -14,6 +14,7 @@ from app.pricing.engine import (
     PARIS,
     DayCost,
     DaySlots,
+    ejp_seasons_without_days,
     group_by_local_day,
     price_daily_total,
     price_day,
@@ -25,6 +26,8 @@ from app.store.repository import Store
 CHOSEN_KEY = "pricing.offer.{pdl}"
 OFFPEAK_KEY = "pricing.offpeak.{pdl}"
 USER_OFFERS_KEY = "pricing.user_offers"
+EJP_DAYS_KEY = "pricing.ejp_days.{pdl}"
+AUTO_OPTIONS = {"BASE": "BASE", "HC_HP": "HC_HP", "TEMPO": "TEMPO", "EJP": "EJP", "HC_WEEKEND": "HC_HP"}
 
 
 async def catalogue(store: Store) -> list[PricedOffer]:
@@ -32,6 +35,18 @@ async def catalogue(store: Store) -> list[PricedOffer]:
     user_raw: list[dict[str, Any]] = await store.get_setting(USER_OFFERS_KEY) or []
     user = [parse_offer(raw, where=f"user offer {i}", origin="user") for i, raw in enumerate(user_raw)]
     return merge(load_shipped(), from_gateway(await store.offers()), user)
+
+
+def parse_ejp_days(text: str) -> list[dt.date]:
+    """EJP peak days typed by the user: ISO dates separated by commas, semicolons, spaces or new lines.
+    A bad date raises ValueError naming it."""
+    out: set[dt.date] = set()
+    for part in text.replace(",", " ").replace(";", " ").split():
+        try:
+            out.add(dt.date.fromisoformat(part))
+        except ValueError as exc:
+            raise ValueError(f"EJP day {part!r} is not a date (YYYY-MM-DD)") from exc
+    return sorted(out)
 
 
 def _parse_offpeak(text: str) -> tuple[OffpeakRange, ...]:
@@ -54,25 +69,34 @@ class StoreCostSource:
     async def chosen_offer(self, usage_point_id: str) -> PricedOffer | None:
         offers = {o.id: o for o in await self.offers()}
         chosen = await self.store.get_setting(CHOSEN_KEY.format(pdl=usage_point_id))
-        if chosen in offers:
-            return offers[chosen]
         points = {p.usage_point_id: p for p in await self.store.usage_points()}
         point = points.get(usage_point_id)
+        if chosen in offers:
+            if point is not None and point.pricing_option.value == "HC_WEEKEND":
+                return offers[chosen].with_weekend_offpeak()
+            return offers[chosen]
         contract = await self.store.contract(usage_point_id)
         power = (contract.subscribed_power_kva if contract else None) or (
             point.subscribed_power_kva if point else None
         )
         if power is None:
             return None
-        option = point.pricing_option.value if point else "BASE"
-        if option not in ("BASE", "HC_HP", "TEMPO"):
-            option = "BASE"
+        option = AUTO_OPTIONS.get(point.pricing_option.value if point else "BASE", "BASE")
         regulated = [
             o
             for o in offers.values()
             if o.provider.casefold() == "edf" and o.option == option and o.power_kva == power
         ]
-        return min(regulated, key=lambda o: o.origin != "gateway", default=None)
+        if not regulated and option == "EJP":  # no EJP price known: the regulated Base grid
+            regulated = [
+                o
+                for o in offers.values()
+                if o.provider.casefold() == "edf" and o.option == "BASE" and o.power_kva == power
+            ]
+        chosen = min(regulated, key=lambda o: o.origin != "gateway", default=None)
+        if chosen is not None and point is not None and point.pricing_option.value == "HC_WEEKEND":
+            return chosen.with_weekend_offpeak()
+        return chosen
 
     async def offpeak(self, usage_point_id: str) -> tuple[OffpeakRange, ...]:
         override = await self.store.get_setting(OFFPEAK_KEY.format(pdl=usage_point_id))
@@ -80,6 +104,19 @@ class StoreCostSource:
             return _parse_offpeak(str(override))
         contract = await self.store.contract(usage_point_id)
         return contract.offpeak_hours if contract else ()
+
+    async def ejp_days(self, usage_point_id: str) -> frozenset[dt.date]:
+        stored = await self.store.get_setting(EJP_DAYS_KEY.format(pdl=usage_point_id)) or []
+        return frozenset(dt.date.fromisoformat(d) for d in stored)
+
+    async def warnings(
+        self, usage_point_id: str, offer: PricedOffer | None, first: dt.date, last: dt.date
+    ) -> list[dict[str, Any]]:
+        """What the user must know to trust the euros: EJP winters priced without their peak days."""
+        if offer is None or offer.option != "EJP":
+            return []
+        seasons = ejp_seasons_without_days(first, last, await self.ejp_days(usage_point_id))
+        return [{"code": "ejp_days_unknown", "seasons": ", ".join(seasons)}] if seasons else []
 
     async def tempo_map(self, first: dt.date, last: dt.date) -> dict[dt.date, TempoColor]:
         return {d.day: d.color for d in await self.store.tempo(first - dt.timedelta(days=1), last)}
@@ -100,14 +137,15 @@ class StoreCostSource:
         days = await self.curve_days(usage_point_id, first, last)
         tempo = await self.tempo_map(first, last)
         offpeak = await self.offpeak(usage_point_id)
+        ejp = await self.ejp_days(usage_point_id)
         out: list[DayCost] = []
         daily = await self.store.daily(usage_point_id, Direction.CONSUMPTION, first, last)
         daily_by_day = {d.day: d.wh for d in daily}
         for day in sorted(set(days) | set(daily_by_day)):
             cost = (
-                price_day(offer, days[day], offpeak=offpeak, tempo=tempo)
+                price_day(offer, days[day], offpeak=offpeak, tempo=tempo, ejp_days=ejp)
                 if day in days
-                else price_daily_total(offer, day, daily_by_day[day])
+                else price_daily_total(offer, day, daily_by_day[day], ejp_days=ejp)
             )
             if cost is not None:
                 out.append(cost)
@@ -122,12 +160,13 @@ class StoreCostSource:
         last = end.astimezone(PARIS).date()
         tempo = await self.tempo_map(first, last)
         offpeak = await self.offpeak(usage_point_id)
+        ejp = await self.ejp_days(usage_point_id)
         acc: dict[tuple[dt.datetime, str], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
         for reading in readings:
             hour = reading.start.replace(minute=0, second=0, microsecond=0)
             days = group_by_local_day([(reading.start, reading.minutes, reading.average_w)])
             for day in days.values():
-                cost = price_day(offer, day, offpeak=offpeak, tempo=tempo)
+                cost = price_day(offer, day, offpeak=offpeak, tempo=tempo, ejp_days=ejp)
                 if cost is None:
                     continue
                 for bucket, (wh, eur) in cost.buckets.items():

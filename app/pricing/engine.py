@@ -17,8 +17,13 @@ from app.pricing.catalogue import PricedOffer
 PARIS = ZoneInfo("Europe/Paris")
 TEMPO_HC_START = 22 * 60
 TEMPO_DAY_START = 6 * 60
+# EJP "heures de pointe mobile": 07:00 on an EJP day to 01:00 the next day (local time).
+EJP_PEAK_START = 7 * 60
+EJP_PEAK_END_NEXT_DAY = 1 * 60
+EJP_SEASON_MONTHS = frozenset({11, 12, 1, 2, 3})
 _KWH = Decimal(1000)
 _MICRO_EURO = Decimal("0.000001")
+_EPOCH_DAY = dt.date(1970, 1, 1)
 
 
 @functools.lru_cache(maxsize=256)
@@ -45,17 +50,55 @@ class DaySlots:
 def group_by_local_day(readings: Iterable[tuple[dt.datetime, int, int | None]]) -> dict[dt.date, DaySlots]:
     """(UTC start, minutes, average W) -> slots per Paris day; missing slots (None) are skipped.
     Wh of a slot is rounded to the nearest integer."""
-    out: dict[dt.date, DaySlots] = {}
+    out: dict[int, DaySlots] = {}
+    offsets: dict[int, int] = {}  # UTC hour (epoch hours) -> Paris UTC offset in seconds
     for start, minutes, average_w in readings:
         if average_w is None:
             continue
-        local = start.astimezone(PARIS)
-        day = local.date()
-        slots = out.get(day)
+        epoch = int(start.timestamp())
+        hour = epoch // 3600
+        offset = offsets.get(hour)
+        if offset is None:  # astimezone is the slow part: once per UTC hour
+            utcoffset = start.astimezone(PARIS).utcoffset()
+            offset = offsets[hour] = int(utcoffset.total_seconds()) if utcoffset else 0
+        local_days, local_seconds = divmod(epoch + offset, 86400)
+        slots = out.get(local_days)
         if slots is None:
-            slots = out[day] = DaySlots(day)
-        slots.slots.append((local.hour * 60 + local.minute, (average_w * minutes + 30) // 60))
-    return out
+            slots = out[local_days] = DaySlots(_EPOCH_DAY + dt.timedelta(days=local_days))
+        slots.slots.append((local_seconds // 60, (average_w * minutes + 30) // 60))
+    return {slots.day: slots for slots in out.values()}
+
+
+def is_ejp_peak(day: dt.date, minute: int, ejp_days: frozenset[dt.date]) -> bool:
+    """Whether local minute `minute` of `day` is in an EJP peak period (07:00 to 01:00 the next day)."""
+    if minute >= EJP_PEAK_START:
+        return day in ejp_days
+    return minute < EJP_PEAK_END_NEXT_DAY and day - dt.timedelta(days=1) in ejp_days
+
+
+def ejp_season(day: dt.date) -> int | None:
+    """The EJP winter (1 November to 31 March) a day belongs to, keyed by its November's year."""
+    if day.month not in EJP_SEASON_MONTHS:
+        return None
+    return day.year if day.month >= 11 else day.year - 1
+
+
+def ejp_seasons_without_days(first: dt.date, last: dt.date, ejp_days: frozenset[dt.date]) -> list[str]:
+    """EJP winters overlapping [first, last] with no known EJP day: their peaks are priced as normal hours."""
+    known = {ejp_season(d) for d in ejp_days}
+    seasons: set[int] = set()
+    day = first
+    while day <= last:
+        season = ejp_season(day)
+        if season is not None and season not in known:
+            seasons.add(season)
+        day += dt.timedelta(days=1)
+    return [f"{s}-{s + 1}" for s in sorted(seasons)]
+
+
+def rules_key(offer: PricedOffer) -> tuple[object, ...]:
+    """Offers with equal keys split a day's energy into the same buckets (only prices differ)."""
+    return (offer.option, offer.winter_months, offer.offpeak_hours, offer.weekend_offpeak)
 
 
 def bucket_energy(
@@ -64,6 +107,7 @@ def bucket_energy(
     *,
     offpeak: tuple[OffpeakRange, ...],
     tempo: Mapping[dt.date, TempoColor],
+    ejp_days: frozenset[dt.date] = frozenset(),
 ) -> dict[str, int]:
     """Wh per bucket of one Paris day under the offer's rules."""
     out: dict[str, int] = defaultdict(int)
@@ -73,7 +117,7 @@ def bucket_energy(
     elif option == "SEASONAL":
         out["winter" if day.day.month in offer.winter_months else "summer"] = sum(wh for _, wh in day.slots)
     elif option in ("HC_HP", "HC_WEEKEND"):
-        if option == "HC_WEEKEND" and day.day.weekday() >= 5:
+        if offer.weekend_offpeak and day.day.weekday() >= 5:
             out["hc"] = sum(wh for _, wh in day.slots)
         else:
             mask = offpeak_mask(offer.offpeak_hours or offpeak)
@@ -89,6 +133,9 @@ def bucket_energy(
                 out[f"tempo_{today}_hc"] += wh
             else:
                 out[f"tempo_{today}_hp"] += wh
+    elif option == "EJP":
+        for minute, wh in day.slots:
+            out["ejp_peak" if is_ejp_peak(day.day, minute, ejp_days) else "ejp_normal"] += wh
     else:  # pragma: no cover - parse_offer rejects other options
         raise ValueError(f"unsupported option {option}")
     return dict(out)
@@ -128,37 +175,48 @@ def price_day(
     *,
     offpeak: tuple[OffpeakRange, ...] = (),
     tempo: Mapping[dt.date, TempoColor] | None = None,
+    ejp_days: frozenset[dt.date] = frozenset(),
+    energy: Mapping[str, int] | None = None,
 ) -> DayCost | None:
-    """Cost of one day of curve; None when the offer has no price in force that day."""
+    """Cost of one day of curve; None when the offer has no price in force that day. `energy` is the
+    day's Wh per bucket when already split for an offer of the same `rules_key`."""
     period = offer.period_on(day.day)
     if period is None:
         return None
-    energy = bucket_energy(offer, day, offpeak=offpeak, tempo=tempo or {})
+    if energy is None:
+        energy = bucket_energy(offer, day, offpeak=offpeak, tempo=tempo or {}, ejp_days=ejp_days)
     prices = period.prices_eur_kwh
     buckets = {name: (wh, wh * prices[name] / _KWH) for name, wh in energy.items()}
     return DayCost(day.day, offer.id, buckets, subscription_for(offer, day.day), period.source)
 
 
-def price_daily_total(offer: PricedOffer, day: dt.date, wh: int) -> DayCost | None:
-    """A day known only by its daily total: exact under a single-price offer; otherwise priced at the
-    mean of the offer's energy prices and flagged `estimated`."""
+def _whole_day_bucket(offer: PricedOffer, day: dt.date, ejp_days: frozenset[dt.date]) -> str | None:
+    """The one bucket every Wh of that day falls in, when the rules give one."""
+    if offer.single_price:
+        return "base"
+    if offer.option == "SEASONAL":
+        return "winter" if day.month in offer.winter_months else "summer"
+    if offer.weekend_offpeak and day.weekday() >= 5:
+        return "hc"
+    if offer.option == "EJP" and day not in ejp_days and day - dt.timedelta(days=1) not in ejp_days:
+        return "ejp_normal"
+    return None
+
+
+def price_daily_total(
+    offer: PricedOffer, day: dt.date, wh: int, *, ejp_days: frozenset[dt.date] = frozenset()
+) -> DayCost | None:
+    """A day known only by its daily total: exact when the rules put the whole day in one bucket;
+    otherwise priced at the mean of the offer's energy prices and flagged `estimated`."""
     period = offer.period_on(day)
     if period is None:
         return None
-    if offer.option == "SEASONAL":
-        name = "winter" if day.month in offer.winter_months else "summer"
+    whole = _whole_day_bucket(offer, day, ejp_days)
+    if whole is not None:
         return DayCost(
             day,
             offer.id,
-            {name: (wh, wh * period.prices_eur_kwh[name] / _KWH)},
-            subscription_for(offer, day),
-            period.source,
-        )
-    if offer.single_price:
-        return DayCost(
-            day,
-            offer.id,
-            {"base": (wh, wh * period.prices_eur_kwh["base"] / _KWH)},
+            {whole: (wh, wh * period.prices_eur_kwh[whole] / _KWH)},
             subscription_for(offer, day),
             period.source,
         )

@@ -9,7 +9,17 @@ from typing import Any
 
 from app.domain import OffpeakRange, TempoColor
 from app.pricing.catalogue import PricedOffer
-from app.pricing.engine import DayCost, DaySlots, group_totals, price_daily_total, price_day, totals
+from app.pricing.engine import (
+    DayCost,
+    DaySlots,
+    bucket_energy,
+    ejp_seasons_without_days,
+    group_totals,
+    price_daily_total,
+    price_day,
+    rules_key,
+    totals,
+)
 
 CENT = Decimal("0.01")
 
@@ -25,14 +35,25 @@ def price_period(
     *,
     offpeak: tuple[OffpeakRange, ...],
     tempo: Mapping[dt.date, TempoColor],
+    ejp_days: frozenset[dt.date] = frozenset(),
+    split_cache: dict[tuple[object, ...], dict[str, int]] | None = None,
 ) -> list[DayCost]:
+    """Cost per day under one offer. `split_cache` (shared between offers) keeps each day's energy split
+    per `rules_key`, so that offers differing only by their prices split a day once."""
     out = []
+    key = rules_key(offer)
     for day in sorted(set(days) | set(daily_totals)):
-        cost = (
-            price_day(offer, days[day], offpeak=offpeak, tempo=tempo)
-            if day in days
-            else price_daily_total(offer, day, daily_totals[day])
-        )
+        if day in days:
+            energy = None
+            if split_cache is not None and offer.period_on(day) is not None:
+                energy = split_cache.get((key, day))
+                if energy is None:
+                    energy = split_cache[(key, day)] = bucket_energy(
+                        offer, days[day], offpeak=offpeak, tempo=tempo, ejp_days=ejp_days
+                    )
+            cost = price_day(offer, days[day], offpeak=offpeak, tempo=tempo, ejp_days=ejp_days, energy=energy)
+        else:
+            cost = price_daily_total(offer, day, daily_totals[day], ejp_days=ejp_days)
         if cost is not None:
             out.append(cost)
     return out
@@ -80,19 +101,32 @@ def simulate(
     tempo: Mapping[dt.date, TempoColor],
     first: dt.date,
     last: dt.date,
+    ejp_days: frozenset[dt.date] = frozenset(),
 ) -> dict[str, Any]:
-    """Every offer at the user's power (and the next power up) priced on [first, last], ranked."""
+    """Every offer at the user's power (and the next power up) priced on [first, last], ranked.
+    EJP offers are priced with the user's EJP days (none known: every hour at the normal price)."""
     powers = sorted({o.power_kva for o in offers})
     next_up = next((p for p in powers if p > power_kva), None)
     expected_days = (last - first).days + 1
     curve_days = sum(1 for d in days if first <= d <= last)
     results: list[dict[str, Any]] = []
+    split_cache: dict[tuple[object, ...], dict[str, int]] = {}
+    in_days = {d: s for d, s in days.items() if first <= d <= last}
+    in_totals = {d: wh for d, wh in daily_totals.items() if first <= d <= last}
     for offer in offers:
         if offer.power_kva not in (power_kva, next_up):
             continue
         costs = [
             c
-            for c in price_period(offer, days, daily_totals, offpeak=offpeak, tempo=tempo)
+            for c in price_period(
+                offer,
+                in_days,
+                in_totals,
+                offpeak=offpeak,
+                tempo=tempo,
+                ejp_days=ejp_days,
+                split_cache=split_cache,
+            )
             if first <= c.day <= last
         ]
         if not costs:
@@ -129,6 +163,9 @@ def simulate(
         "curve_days": curve_days,
         "expected_days": expected_days,
         "gaps": curve_days < expected_days,
+        "ejp_seasons_without_days": ejp_seasons_without_days(first, last, ejp_days)
+        if any(r["option"] == "EJP" for r in results)
+        else [],
         "offers": [r for r in results if r["power_kva"] == power_kva],
         "next_power": [r for r in results if r["power_kva"] == next_up],
     }

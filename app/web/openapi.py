@@ -215,9 +215,9 @@ _PATHS.update(
         "/api/pricing/simulation": _json("Every offer at the user's power priced on the last 12 months"),
         "/api/pricing/bilan": _json("Consumption against production, self-consumption, HP/HC share"),
         "/api/pricing/offers": {
-            **_json("The offer catalogue, the chosen offer and off-peak overrides"),
+            **_json("The offer catalogue, the chosen offer, off-peak overrides and EJP days"),
             **_json(
-                "Choose an offer, override off-peak hours or add an offer",
+                "Choose an offer, override off-peak hours, set the EJP days (ejp_days) or add an offer",
                 "post",
                 {"200": "saved", "400": "invalid input, named"},
             ),

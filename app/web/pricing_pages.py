@@ -14,7 +14,15 @@ from aiohttp import web
 
 from app.domain import Direction
 from app.pricing.catalogue import CatalogueError, parse_offer
-from app.pricing.costs import CHOSEN_KEY, OFFPEAK_KEY, USER_OFFERS_KEY, StoreCostSource, _parse_offpeak
+from app.pricing.costs import (
+    CHOSEN_KEY,
+    EJP_DAYS_KEY,
+    OFFPEAK_KEY,
+    USER_OFFERS_KEY,
+    StoreCostSource,
+    _parse_offpeak,
+    parse_ejp_days,
+)
 from app.pricing.engine import PARIS, group_by_local_day
 from app.pricing.simulation import bilan, costs_summary, simulate
 from app.service import Service
@@ -53,6 +61,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "sources": "Sources des prix",
         "day": "jour",
         "month": "mois",
+        "ejp_days": "Jours EJP (jours de pointe mobile, AAAA-MM-JJ, séparés par des virgules)",
+        "ejp_days_unknown": "Jours EJP inconnus (hiver {seasons}) : les heures de pointe mobile sont "
+        "comptées au prix normal. Saisissez les jours EJP dans « Offres et tarifs ».",
     },
     "en": {
         "consumption_euro": "Consumption in euros",
@@ -86,6 +97,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "sources": "Price sources",
         "day": "day",
         "month": "month",
+        "ejp_days": "EJP days (peak days, YYYY-MM-DD, comma separated)",
+        "ejp_days_unknown": "EJP days unknown (winter {seasons}): peak hours are priced at the normal price. "
+        "Enter the EJP days under “Offers and prices”.",
     },
 }
 
@@ -105,12 +119,14 @@ async def consumption_euro_data(store: Store, pdl: str, period: str, today: dt.d
     source = StoreCostSource(store)
     span = {"day": 31, "month": 366, "year": 3 * 366}[period]
     offer = await source.chosen_offer(pdl)
-    costs = await source.day_costs(pdl, today - dt.timedelta(days=span), today, offer)
+    first = today - dt.timedelta(days=span)
+    costs = await source.day_costs(pdl, first, today, offer)
     return {
         "usage_point_id": pdl,
         "period": period,
         "offer": offer.id if offer else None,
         **costs_summary(costs, period),
+        "warnings": await source.warnings(pdl, offer, first, today),
     }
 
 
@@ -120,11 +136,13 @@ async def simulation_data(store: Store, pdl: str, today: dt.date) -> dict[str, A
     first = last - dt.timedelta(days=364)
     offers = await source.offers()
     current = await source.chosen_offer(pdl)
+    if current is not None and current.id not in {o.id for o in offers}:  # e.g. under the week-end rule
+        offers.append(current)
     contract = await store.contract(pdl)
     power = (contract.subscribed_power_kva if contract else None) or (current.power_kva if current else 6)
     days = await source.curve_days(pdl, first, last)
     daily = {d.day: d.wh for d in await store.daily(pdl, Direction.CONSUMPTION, first, last)}
-    return simulate(
+    result = simulate(
         offers,
         days,
         daily,
@@ -134,7 +152,11 @@ async def simulation_data(store: Store, pdl: str, today: dt.date) -> dict[str, A
         tempo=await source.tempo_map(first, last),
         first=first,
         last=last,
+        ejp_days=await source.ejp_days(pdl),
     )
+    seasons = result["ejp_seasons_without_days"]
+    result["warnings"] = [{"code": "ejp_days_unknown", "seasons": ", ".join(seasons)}] if seasons else []
+    return result
 
 
 async def bilan_data(store: Store, pdl: str, today: dt.date) -> dict[str, Any]:
@@ -177,6 +199,7 @@ async def offers_data(store: Store, pdl: str | None) -> dict[str, Any]:
         "usage_point_id": pdl,
         "chosen": chosen.id if chosen else None,
         "offpeak": ", ".join(str(r) for r in await source.offpeak(pdl)) if pdl else "",
+        "ejp_days": ", ".join(d.isoformat() for d in sorted(await source.ejp_days(pdl))) if pdl else "",
         "offers": [
             {
                 "id": o.id,
@@ -307,6 +330,9 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
             if text:
                 _parse_offpeak(text)
             await store.set_setting(OFFPEAK_KEY.format(pdl=pdl), text or None)
+        if pdl and "ejp_days" in form:
+            days = parse_ejp_days(str(form["ejp_days"]))
+            await store.set_setting(EJP_DAYS_KEY.format(pdl=pdl), [d.isoformat() for d in days] or None)
     except (CatalogueError, ValueError) as exc:
         message = str(exc)
         if request.content_type == "application/json":
