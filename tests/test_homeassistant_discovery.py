@@ -353,3 +353,37 @@ async def test_cost_sensors_appear_once_costs_are_known(broker: Mosquitto, demo_
             assert state["value"] == pytest.approx(float(Decimal(stored[0].wh) / 2000 + 1), abs=0.01)
     finally:
         await exporter.disconnect()
+
+
+async def test_self_consumption_rate_is_the_production_consumed_while_produced(
+    broker: Mosquitto, demo_store: Store
+) -> None:
+    exporter = await connected(make(demo_store, broker))
+    try:
+        await exporter.export()
+    finally:
+        await exporter.disconnect()
+    first, last = dt.date(2026, 1, 1), dt.date(2026, 11, 27)
+    start, end = timeline.day_start_utc(first), timeline.day_start_utc(last + dt.timedelta(days=1))
+    produced_w = {
+        r.start: r.average_w for r in await demo_store.intervals(TEMPO, Direction.PRODUCTION, start, end)
+    }
+    own_wh = 0.0
+    days: set[dt.date] = set()
+    for r in await demo_store.intervals(TEMPO, Direction.CONSUMPTION, start, end):
+        made = produced_w.get(r.start)
+        if r.average_w is not None and made is not None:
+            own_wh += min(r.average_w, made) * r.minutes / 60
+            days.add(timeline.paris_date(r.start))
+    produced_wh = sum(
+        d.wh for d in await demo_store.daily(TEMPO, Direction.PRODUCTION, first, last) if d.day in days
+    )
+    assert 0 < own_wh < produced_wh
+    async with Watcher(broker.port) as watcher:
+        config = json.loads(await watcher.wait(f"homeassistant/device/myelectricaldata_{TEMPO}/config"))
+        component = config["components"]["self_consumption_rate_this_year"]
+        assert (component["unit_of_measurement"], component["state_class"]) == ("%", "measurement")
+        state = json.loads(await watcher.wait(f"myelectricaldata/{TEMPO}/self_consumption_rate_this_year"))
+        assert state["value"] == pytest.approx(own_wh / produced_wh * 100, abs=0.1)
+        hphc = json.loads(await watcher.wait(f"homeassistant/device/myelectricaldata_{HPHC}/config"))
+        assert "self_consumption_rate_this_year" not in hphc["components"]  # no production there

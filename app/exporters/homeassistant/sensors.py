@@ -15,6 +15,7 @@ from typing import Any
 from app import timeline
 from app.domain import DailyEnergy, Direction, PricingOption, TempoColor, UsagePoint
 from app.exporters.homeassistant.hourly import WM_PER_KWH, classifier_for, hourly_energy
+from app.pricing.balance import production_point_of, self_consumed_by_day, self_consumption_rate
 from app.pricing.source import CostSource
 from app.store import Store
 
@@ -296,6 +297,34 @@ async def _point_entities(
                     icon="mdi:solar-power",
                 )
             )
+        if point.has_consumption:
+            out.extend(await _self_consumption(store, point, produced, year, month, yesterday))
+    return out
+
+
+async def _self_consumption(
+    store: Store,
+    point: UsagePoint,
+    produced: dict[dt.date, int],
+    year: dt.date,
+    month: dt.date,
+    yesterday: dt.date,
+) -> list[Entity]:
+    """Share of the production consumed on site this month and this year (see app.pricing.balance)."""
+    pdl = point.usage_point_id
+    own = await self_consumed_by_day(store, pdl, production_point_of(point, pdl), year, yesterday)
+    out: list[Entity] = []
+    for key, name, first in (
+        ("self_consumption_rate_this_month", "Self-consumption rate this month", month),
+        ("self_consumption_rate_this_year", "Self-consumption rate this year", year),
+    ):
+        days = [day for day in own if first <= day <= yesterday]
+        rate = self_consumption_rate(sum(own[d] for d in days), sum(produced.get(d, 0) for d in days))
+        out.append(
+            Entity(
+                pdl, key, name, "production", rate, "%", None, "measurement", icon="mdi:home-lightning-bolt"
+            )
+        )
     return out
 
 
