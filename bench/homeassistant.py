@@ -1,6 +1,7 @@
 """Home Assistant statistics benchmark against a real Home Assistant core (from .ha-venv).
 
-Run: `python -m bench.homeassistant` (after `bash scripts/test.sh` has created .ha-venv).
+Run: `python -m bench.homeassistant [--costs] [--batch-rows N]` after `bash scripts/test.sh` has created
+.ha-venv; `--costs` adds the EUR twins of every statistic.
 Targets (issue 4): first statistics import of 2 years for the three demo points (all buckets) < 60 s,
 daily incremental export < 5 s, RSS of this program during the export < 150 MB.
 The first import time is dominated by Home Assistant's recorder, which checks and writes every imported
@@ -22,6 +23,7 @@ import psutil
 
 from app.exporters.base import ExportContext
 from app.exporters.homeassistant import HomeAssistantStatisticsExporter
+from app.pricing.costs import StoreCostSource
 from app.store import Store
 from tests.ha_support import Mosquitto, build_demo_data, start_home_assistant
 
@@ -59,7 +61,7 @@ class _RssSampler:
         self._thread.join()
 
 
-async def bench(workdir: Path, batch_rows: int | None) -> None:
+async def bench(workdir: Path, batch_rows: int | None, with_costs: bool) -> None:
     data_dir = workdir / "data"
     print(f"syncing the demo points (clock {NOW:%Y-%m-%d %H:%M} UTC) in a separate process...")
     sync = await asyncio.create_subprocess_exec(
@@ -75,7 +77,8 @@ async def bench(workdir: Path, batch_rows: int | None) -> None:
         config: dict[str, object] = {"enabled": True, "url": ha.url, "token": ha.token}
         if batch_rows is not None:
             config["batch_rows"] = batch_rows
-        exporter = HomeAssistantStatisticsExporter(config, ExportContext(store, clock, "bench"))
+        costs = StoreCostSource(store) if with_costs else None
+        exporter = HomeAssistantStatisticsExporter(config, ExportContext(store, clock, "bench", costs=costs))
         ha_process = psutil.Process(ha.process.pid)
         ha_cpu = sum(ha_process.cpu_times()[:2])
         with _RssSampler() as rss:
@@ -86,7 +89,8 @@ async def bench(workdir: Path, batch_rows: int | None) -> None:
         print(
             f"first import: {first.items} hourly rows in {elapsed:.1f} s "
             f"(target < 60 s), peak RSS {rss.peak / 2**20:.0f} MB (target < 150 MB); "
-            f"Home Assistant used {ha_cpu:.1f} s of CPU ({ha_cpu / max(first.items, 1) * 1000:.2f} ms per row)"
+            f"Home Assistant used {ha_cpu:.1f} s of CPU "
+            f"({ha_cpu / max(first.items, 1) * 1000:.2f} ms per row)"
         )
         clock.now += dt.timedelta(days=1)  # the next day: the correction window again, plus one new day
         with _RssSampler() as rss:
@@ -111,7 +115,7 @@ def main() -> None:
         return
     batch_rows = int(sys.argv[sys.argv.index("--batch-rows") + 1]) if "--batch-rows" in sys.argv else None
     with tempfile.TemporaryDirectory(prefix="bench-ha-") as tmp:
-        asyncio.run(bench(Path(tmp), batch_rows))
+        asyncio.run(bench(Path(tmp), batch_rows, "--costs" in sys.argv))
 
 
 if __name__ == "__main__":
