@@ -283,15 +283,12 @@ def _lang(request: web.Request) -> str:
 
 
 async def _context(request: web.Request, page: str) -> dict[str, Any]:
-    from app.web.app import build_status
-
     lang = _lang(request)
-    service = _service(request)
-    store = service.store
-    pdl = await _pdl(store, request.query.get("pdl")) if store is not None else None
+    store = _service(request).store
     points = [p.usage_point_id for p in await store.usage_points()] if store is not None else []
+    requested = request.query.get("pdl")
+    pdl = requested if requested in points else (points[0] if points else None)
     return {
-        "status": await build_status(service, lang),
         "t": ChainMap(dict(TEXTS[lang]), dict(COST_TEXTS[lang]), dict(ui_texts(lang))),
         "lang": lang,
         "other_lang": "en" if lang == "fr" else "fr",
