@@ -31,6 +31,10 @@ from app.settings import Secret, Settings
 from app.web.api import ANSWER_CACHE, SPLIT_CACHE, warm_split_cache
 from app.web.app import create_app
 from app.web.pages import all_pages
+from app.web.pricing_pages import PRICING_DATA, cached_data
+
+VIEWS = ("month", "year")
+PRICED = (("consumption_euro", "month"), ("consumption_euro", "year"), ("simulation", ""), ("bilan", ""))
 
 NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
 REQUESTS = 200
@@ -125,12 +129,31 @@ async def main(data_dir: Path) -> int:
             for view in ("day", "week", "month", "year")
         ]
         urls += [f"api/curve?pdl={HPHC}", f"api/compare?pdl={HPHC}", "api/ecowatt", "api/tempo", "api/status"]
+        urls += [f"api/cost?pdl={HPHC}&period={period}" for period in ("day", "month", "year")]
+        urls += [f"api/simulation/{name}?pdl={HPHC}" for name in ("ranking", "months")]
+        urls += [
+            f"api/bilan/{name}?pdl={HPHC}&view={view}" for name in ("energy", "shares") for view in VIEWS
+        ]
+        urls += [f"api/bilan/years?pdl={HPHC}"]
         for url in urls:
             server, trip, size = await _measure(session, f"{base}/{url}", REQUESTS, cold)
             warm, _, _ = await _measure(session, f"{base}/{url}", REQUESTS)
             mark = "ok" if server < 50 else "SLOW"
             failures += server >= 50
             print(f"  {url:50s} {server:6.1f} ms {warm:6.1f} ms {trip:6.1f} ms {size / 1024:6.1f} KB  {mark}")
+
+        print(
+            "\ncost figures priced from the store (what the cost pages and their charts show; kept until "
+            "the next sync or choice of offer, computed again just after a sync):"
+        )
+        for priced, period in PRICED:
+            times = []
+            for _ in range(20):
+                app[PRICING_DATA].clear()
+                started = time.perf_counter()
+                await cached_data(app, service.store, priced, HPHC, period, NOW.date())
+                times.append(time.perf_counter() - started)
+            print(f"  {priced:16s} {period:5s} median {statistics.median(times) * 1000:6.1f} ms")
 
         year = f"api/curve?pdl={HPHC}&first=2025-11-28&last=2026-11-27"
         server, trip, size = await _measure(session, f"{base}/{year}", 50, cold)

@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 from app.domain import OffpeakRange, TempoColor
 from app.pricing.catalogue import CatalogueError, load_file, load_shipped
 from app.pricing.costs import CHOSEN_KEY, StoreCostSource
-from app.pricing.engine import PARIS, group_by_local_day, group_totals, price_day, totals
+from app.pricing.engine import (
+    PARIS,
+    group_by_local_day,
+    group_epochs_by_local_day,
+    group_totals,
+    price_day,
+    totals,
+)
 from app.web.app import create_app
 from tests.support import AiohttpServer, Clock, make_service, start_simulator
 
@@ -357,3 +364,23 @@ async def test_pricing_pages_and_api_on_synced_data(
         assert len(state.requests) == calls
     finally:
         await service.stop()
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1_600_000_000, 1_900_000_000),  # 2020..2030: DST changes included
+            st.sampled_from([10, 15, 30, 60]),
+            st.one_of(st.none(), st.integers(0, 36_000)),
+        ),
+        max_size=60,
+    ),
+    st.booleans(),
+)
+def test_grouping_epoch_rows_by_paris_day_equals_the_datetime_grouping(
+    rows: list[tuple[int, int, int | None]], near_dst: bool
+) -> None:
+    if near_dst:  # 10-minute slots from 25 October 2026 00:00 UTC: the autumn change at 01:00 UTC
+        rows = [(1_792_886_400 + 600 * i, 10, w) for i, (_, _, w) in enumerate(rows)]
+    as_datetimes = [(dt.datetime.fromtimestamp(e, dt.UTC), m, w) for e, m, w in rows]
+    assert group_epochs_by_local_day(rows) == group_by_local_day(as_datetimes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from hypothesis import strategies as st
 
 from app import timeline
 from app.domain import DateRange, Direction, IntervalReading, OffpeakRange, UsagePoint
+from app.pricing.costs import StoreCostSource
+from app.pricing.engine import group_totals, totals
 from app.service import Service
 from app.settings import Settings
 from app.web import pages
@@ -26,6 +29,7 @@ from tests.support import AiohttpServer, Clock, make_service, start_simulator
 
 AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 HPHC, BASE, TEMPO = "09222222222222", "09111111111111", "09333333333333"
+CENT = Decimal("0.01")
 ABSOLUTE_URL = re.compile(r'(?:href|src|action)="/(?!/)')
 
 
@@ -234,3 +238,93 @@ async def test_offpeak_split_in_sql_matches_paris_wall_clock_across_dst(store: A
     assert sum(v is not None for v in values) == len(readings)
     assert values[-1] == readings[-1].average_w and values[0] == readings[0].average_w
     assert gapped["total"] == pytest.approx(sum(r.energy_wh or 0 for r in readings) / 1000, abs=0.001)
+
+
+async def test_cost_page_charts_show_the_pricing_engines_figures(
+    aiohttp_server: AiohttpServer, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    service = await _synced(aiohttp_server, tmp_path)
+    assert service.store is not None
+    client = await aiohttp_client(create_app(service))
+    today = dt.date(2026, 11, 28)
+
+    # /consumption_euro: one month's stacked buckets and subscription are the engine's, to the cent.
+    chart = await (await client.get(f"/api/cost?pdl={HPHC}&period=month")).json()
+    source = StoreCostSource(service.store)
+    costs = await source.day_costs(HPHC, today - dt.timedelta(days=366), today)
+    october = group_totals(costs, "month")[dt.date(2026, 10, 1)]
+    month = chart["keys"].index("2026-10-01")
+    parts = {s["label"]: s["values"][month] for s in chart["series"]}
+    assert parts == {
+        "Heures creuses": float(october.buckets["hc"][1].quantize(CENT)),
+        "Heures pleines": float(october.buckets["hp"][1].quantize(CENT)),
+        "Abonnement": float(october.subscription_eur.quantize(CENT)),
+    }
+    assert [s.get("stack") for s in chart["series"]] == ["energy", "energy", None]
+    assert chart["unit"] == "€" and chart["total"] == float(totals(costs).total_eur.quantize(CENT))
+    assert sum(parts.values()) == pytest.approx(float(october.total_eur), abs=0.02)
+    # ... and the page's table shows that month's total under the chart.
+    page = await (await client.get(f"/consumption_euro?pdl={HPHC}&period=month")).text()
+    assert f"<td>{october.total_eur.quantize(CENT)}</td>" in page
+    assert 'data-src="api/cost?pdl=09222222222222&amp;lang=fr&amp;period=month"' in page
+    tempo = await (await client.get(f"/api/cost?pdl={TEMPO}&period=year&lang=en")).json()
+    assert {"Tempo blue peak", "Tempo red off-peak", "Subscription"} <= {s["label"] for s in tempo["series"]}
+    assert tempo["labels"][-1] == "2026"
+    days = await (await client.get(f"/api/cost?pdl={HPHC}&period=day")).json()
+    csv = (await (await client.get(f"/api/cost?pdl={HPHC}&period=day&format=csv")).text()).splitlines()
+    assert csv[0] == "period;Heures creuses (€);Heures pleines (€);Abonnement (€)"
+    assert len(csv) == len(days["keys"]) + 1 and days["keys"][-1] == "2026-11-27"
+
+    # /simulation: every offer's 12-month cost, cheapest first, and the current offer month by month.
+    sim = await (await client.get(f"/api/pricing/simulation?pdl={HPHC}")).json()
+    ranking = await (await client.get(f"/api/simulation/ranking?pdl={HPHC}")).json()
+    others, mine = (s["values"] for s in ranking["series"])
+    shown = [a if a is not None else b for a, b in zip(others, mine, strict=True)]
+    assert shown == [float(r["total_eur"]) for r in sim["offers"]] and shown == sorted(shown)
+    current = next(i for i, r in enumerate(sim["offers"]) if r["offer_id"] == sim["current_offer_id"])
+    assert [i for i, v in enumerate(mine) if v is not None] == [current]
+    months = await (await client.get(f"/api/simulation/months?pdl={HPHC}")).json()
+    assert len(months["keys"]) == 13 and months["keys"][-1] == "2026-11-01"
+    first_series = months["series"][0]["values"]
+    assert first_series == [
+        float(v) if (v := sim["offers"][current]["months"].get(k[:7])) else None for k in months["keys"]
+    ]
+    assert months["total"] == float(sim["offers"][current]["total_eur"])
+    if current != 0:
+        assert months["series"][1]["values"][-2] == float(sim["offers"][0]["months"]["2026-10"])
+
+    # /bilan: consumption, self-consumed + surplus = production, shares, year over year.
+    bilan = await (await client.get(f"/api/pricing/bilan?pdl={TEMPO}")).json()
+    energy = await (await client.get(f"/api/bilan/energy?pdl={TEMPO}&view=year")).json()
+    cons, own, surplus = (s["values"] for s in energy["series"])
+    assert cons == [y["consumption_wh"] / 1000 for y in bilan["years"]]
+    assert [round(a + b, 3) for a, b in zip(own, surplus, strict=True)] == [
+        y["production_wh"] / 1000 for y in bilan["years"]
+    ]
+    monthly = await (await client.get(f"/api/bilan/energy?pdl={TEMPO}&view=month")).json()
+    assert len(monthly["keys"]) == len(bilan["months"]) > 24
+    shares = await (await client.get(f"/api/bilan/shares?pdl={HPHC}&view=year")).json()
+    hphc = await (await client.get(f"/api/pricing/bilan?pdl={HPHC}")).json()
+    assert shares["unit"] == "%" and shares["series"][0]["values"] == [y["hc_share"] for y in hphc["years"]]
+    years = await (await client.get(f"/api/bilan/years?pdl={HPHC}")).json()
+    latest = hphc["years"][-1]
+    assert years["series"][-1]["label"] == str(latest["year"])
+    assert sum(v or 0 for v in years["series"][-1]["values"]) == pytest.approx(
+        latest["consumption_wh"] / 1000, abs=0.01
+    )
+
+    # Bad input is named; another chosen offer changes what the cost chart shows.
+    for url, parameter in [
+        (f"/api/cost?pdl={HPHC}&period=week", "period"),
+        (f"/api/bilan/energy?pdl={HPHC}&view=day", "view"),
+        ("/api/simulation/ranking", "pdl"),
+    ]:
+        bad = await client.get(url)
+        assert bad.status == 400 and (await bad.json())["parameter"] == parameter, url
+    assert (await client.get("/api/bilan/years?pdl=01234567890123")).status == 404
+    other = sim["offers"][-1]["offer_id"] if current == 0 else sim["offers"][0]["offer_id"]
+    saved = await client.post("/api/pricing/offers", json={"pdl": HPHC, "offer": other})
+    assert saved.status == 200
+    repriced = await (await client.get(f"/api/cost?pdl={HPHC}&period=month")).json()
+    assert repriced["total"] != chart["total"]
+    await service.stop()

@@ -207,6 +207,7 @@ def _wait_charts(page: Page) -> list[dict[str, Any]]:
               for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) inked++;
             }
             return {id: el.id, drawn: el.dataset.drawn, points: Number(el.dataset.points || 0),
+                    series: Number(el.dataset.series || 0),
                     total: el.dataset.total ?? null, inked,
                     svg: el.querySelectorAll('svg *').length};
         })"""
@@ -343,5 +344,62 @@ def test_dark_theme_follows_the_browser(browser: Browser, ingress: str) -> None:
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(20, 24, 31)"
     page.screenshot(path=str(SCREENSHOTS / "consumption_kwh-dark.png"), full_page=True)
+    assert watch.problems == []
+    page.context.close()
+
+
+def _go(page: Page, action: Any) -> list[dict[str, Any]]:
+    """Follow a control (link click, selector change) to the next page; return what its charts drew."""
+    with page.expect_navigation():
+        action()
+    page.wait_for_load_state("networkidle")
+    return _wait_charts(page)
+
+
+def _drawn(charts: list[dict[str, Any]], chart_id: str) -> dict[str, Any]:
+    chart = _chart(charts, chart_id)
+    assert chart["drawn"] == "1" and chart["inked"] > 500, chart
+    return chart
+
+
+def test_cost_pages_charts_follow_the_selector_and_the_period(browser: Browser, ingress: str) -> None:
+    page, watch = _page(browser, viewport={"width": 1280, "height": 900})
+    page.goto(ingress + f"consumption_euro?pdl={BASE_PDL}", wait_until="networkidle")
+    base = _drawn(_wait_charts(page), "chart-cost")
+    assert base["points"] == 13 and base["series"] == 2  # 12 months and today's; Base + subscription
+    assert page.locator("table.costs tbody tr").count() == 13  # the table stays under the chart
+
+    hphc = _drawn(_go(page, lambda: page.select_option("#pdl", HPHC_PDL)), "chart-cost")
+    assert f"pdl={HPHC_PDL}" in page.url and "period=month" in page.url
+    assert hphc["series"] == 3 and hphc["total"] != base["total"]  # peak, off-peak, subscription
+    days = _drawn(_go(page, lambda: page.click("#period-day")), "chart-cost")
+    assert days["points"] == 31 and days["total"] != hphc["total"]
+    tempo = _drawn(_go(page, lambda: page.select_option("#pdl", TEMPO_PDL)), "chart-cost")
+    assert "period=day" in page.url and tempo["series"] > 3  # Tempo: a stack of colours and hours
+    page.locator("#chart-cost .u-over").hover()
+    page.locator("#chart-cost .chart-tip").wait_for(state="visible")
+    assert "€" in page.locator("#chart-cost .chart-tip").inner_text()
+
+    page.goto(ingress + f"simulation?pdl={BASE_PDL}", wait_until="networkidle")
+    charts = _wait_charts(page)
+    ranking, months = _drawn(charts, "chart-ranking"), _drawn(charts, "chart-months")
+    assert ranking["points"] == page.locator("table.simulation").first.locator("tbody tr").count() > 3
+    assert months["points"] == 13
+    other = _go(page, lambda: page.select_option("#pdl", HPHC_PDL))
+    assert _drawn(other, "chart-months")["total"] != months["total"]
+    assert _drawn(other, "chart-ranking")["points"] > 0
+
+    page.goto(ingress + f"bilan?pdl={TEMPO_PDL}", wait_until="networkidle")
+    charts = _wait_charts(page)
+    years = _drawn(charts, "chart-bilan-energy")
+    assert years["series"] == 3  # consumption; self-consumed + surplus stacked
+    assert _drawn(charts, "chart-bilan-shares")["series"] == 2
+    assert _drawn(charts, "chart-bilan-years")["series"] >= 2
+    monthly = _drawn(_go(page, lambda: page.click("#view-month")), "chart-bilan-energy")
+    assert monthly["points"] > 12 * years["points"] - 12 and monthly["total"] == years["total"]
+    base_bilan = _go(page, lambda: page.select_option("#pdl", BASE_PDL))
+    assert "view=month" in page.url
+    assert _drawn(base_bilan, "chart-bilan-energy")["series"] == 1  # no production at this point
+    page.screenshot(path=str(SCREENSHOTS / "bilan-month.png"), full_page=True)
     assert watch.problems == []
     page.context.close()

@@ -10,9 +10,11 @@ sensors share this one definition.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from app import timeline
 from app.domain import Direction, UsagePoint
+from app.pricing.engine import group_epochs_by_local_day
 from app.store import Store
 
 
@@ -21,27 +23,33 @@ def production_point_of(point: UsagePoint | None, usage_point_id: str) -> str:
     return (point.linked_production_pdl_id if point else None) or usage_point_id
 
 
+def self_consumed_per_day(
+    consumption: Iterable[tuple[int, int, int | None]], production: Iterable[tuple[int, int, int | None]]
+) -> dict[dt.date, int]:
+    """Wh consumed while produced per Paris day, from (epoch, minutes, average W) rows of both curves
+    (`Store.interval_values`); slots missing from either curve count for nothing."""
+    produced = {epoch: watts for epoch, _, watts in production if watts is not None}
+    if not produced:
+        return {}
+    own = (
+        (epoch, minutes, min(watts, made))
+        for epoch, minutes, watts in consumption
+        if watts is not None and (made := produced.get(epoch)) is not None
+    )
+    return {day: sum(wh for _, wh in s.slots) for day, s in group_epochs_by_local_day(own).items()}
+
+
 async def self_consumed_by_day(
     store: Store, usage_point_id: str, production_point_id: str, first: dt.date, last: dt.date
 ) -> dict[dt.date, int]:
-    """Wh consumed while produced, per Paris day in [first, last] (days without both curves are absent)."""
+    """`self_consumed_per_day` over the Paris days [first, last], read from the store."""
     start = timeline.day_start_utc(first)
     end = timeline.day_start_utc(last + dt.timedelta(days=1))
-    produced = {
-        r.start: r.average_w
-        for r in await store.intervals(production_point_id, Direction.PRODUCTION, start, end)
-        if r.average_w is not None
-    }
-    if not produced:
+    production = await store.interval_values(production_point_id, Direction.PRODUCTION, start, end)
+    if not production:
         return {}
-    out: dict[dt.date, int] = {}
-    for reading in await store.intervals(usage_point_id, Direction.CONSUMPTION, start, end):
-        made = produced.get(reading.start)
-        if reading.average_w is None or made is None:
-            continue
-        day = timeline.paris_date(reading.start)
-        out[day] = out.get(day, 0) + (min(reading.average_w, made) * reading.minutes + 30) // 60
-    return out
+    consumption = await store.interval_values(usage_point_id, Direction.CONSUMPTION, start, end)
+    return self_consumed_per_day(consumption, production)
 
 
 def self_consumption_rate(self_consumed_wh: int, produced_wh: int | None) -> float | None:

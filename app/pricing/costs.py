@@ -16,6 +16,7 @@ from app.pricing.engine import (
     DaySlots,
     ejp_seasons_without_days,
     group_by_local_day,
+    group_epochs_by_local_day,
     price_daily_total,
     price_day,
     subscription_for,
@@ -124,8 +125,8 @@ class StoreCostSource:
     async def curve_days(self, usage_point_id: str, first: dt.date, last: dt.date) -> dict[dt.date, DaySlots]:
         start = dt.datetime.combine(first, dt.time(), PARIS).astimezone(dt.UTC)
         end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
-        readings = await self.store.intervals(usage_point_id, Direction.CONSUMPTION, start, end)
-        return group_by_local_day((r.start, r.minutes, r.average_w) for r in readings)
+        rows = await self.store.interval_values(usage_point_id, Direction.CONSUMPTION, start, end)
+        return group_epochs_by_local_day(rows)
 
     async def day_costs(
         self, usage_point_id: str, first: dt.date, last: dt.date, offer: PricedOffer | None = None

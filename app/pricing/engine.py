@@ -101,6 +101,51 @@ def rules_key(offer: PricedOffer) -> tuple[object, ...]:
     return (offer.option, offer.winter_months, offer.offpeak_hours, offer.weekend_offpeak)
 
 
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def _paris_offset(epoch: int) -> int:
+    offset = dt.datetime.fromtimestamp(epoch, dt.UTC).astimezone(PARIS).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+def _offset_of(span: int, seconds: int, cache: dict[int, int | None]) -> int | None:
+    """The Paris offset over the UTC span number `span` of `seconds` (None when it changes inside)."""
+    offset = cache.get(span, -1)
+    if offset == -1:
+        first, last = _paris_offset(span * seconds), _paris_offset(span * seconds + seconds - 1)
+        offset = cache[span] = first if first == last else None
+    return offset
+
+
+def group_epochs_by_local_day(readings: Iterable[tuple[int, int, int | None]]) -> dict[dt.date, DaySlots]:
+    """`group_by_local_day` for (UTC epoch seconds, minutes, average W) rows as the store's fast read
+    returns them: the Paris offset is looked up once per UTC day (per hour, then per row, around a
+    change of offset), the rest is integer arithmetic."""
+    out: dict[int, DaySlots] = {}
+    days: dict[int, int | None] = {}
+    hours: dict[int, int | None] = {}
+    utc_day, day_offset = None, None
+    for epoch, minutes, average_w in readings:
+        if average_w is None:
+            continue
+        if epoch // 86400 != utc_day:  # rows usually come sorted: one look-up per UTC day
+            utc_day = epoch // 86400
+            day_offset = _offset_of(utc_day, 86400, days)
+        offset = day_offset
+        if offset is None:
+            offset = _offset_of(epoch // 3600, 3600, hours)
+            if offset is None:
+                offset = _paris_offset(epoch)
+        local = epoch + offset
+        day_number = local // 86400
+        slots = out.get(day_number)
+        if slots is None:
+            slots = out[day_number] = DaySlots(dt.date.fromordinal(_EPOCH_ORDINAL + day_number))
+        slots.slots.append((local % 86400 // 60, (average_w * minutes + 30) // 60))
+    return {slots.day: slots for slots in out.values()}
+
+
 def bucket_energy(
     offer: PricedOffer,
     day: DaySlots,

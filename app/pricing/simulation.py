@@ -176,39 +176,54 @@ def bilan(
     production: Mapping[dt.date, int],
     self_consumed: Mapping[dt.date, int],
     hp_hc: Mapping[dt.date, tuple[int, int]],
+    period: str = "year",
 ) -> dict[str, Any]:
-    """Per year: consumption, production, self-consumption (from the curves: min(cons, prod) per slot),
-    surplus and HP/HC share. Keys of the inputs are Paris days."""
-    years: dict[int, dict[str, int]] = {}
-    for source, key in (
+    """Per year (or per month): consumption, production, self-consumption (from the curves: min(cons,
+    prod) per slot), surplus, HP/HC share and the change of consumption against the same period a year
+    before. Keys of the inputs are Paris days."""
+    if period not in ("year", "month"):
+        raise ValueError(f"unknown period {period!r}")
+
+    def key_of(day: dt.date) -> dt.date:
+        return dt.date(day.year, 1, 1) if period == "year" else day.replace(day=1)
+
+    sums: dict[dt.date, dict[str, int]] = {}
+    for source, name in (
         (consumption, "consumption_wh"),
         (production, "production_wh"),
         (self_consumed, "self_wh"),
     ):
         for day, wh in source.items():
-            years.setdefault(day.year, {}).setdefault(key, 0)
-            years[day.year][key] += wh
+            data = sums.setdefault(key_of(day), {})
+            data[name] = data.get(name, 0) + wh
     for day, (hp_wh, hc_wh) in hp_hc.items():
-        split = years.setdefault(day.year, {})
+        split = sums.setdefault(key_of(day), {})
         split["hp_wh"] = split.get("hp_wh", 0) + hp_wh
         split["hc_wh"] = split.get("hc_wh", 0) + hc_wh
     rows = []
-    previous: int | None = None
-    for year_key in sorted(years):
-        data = years[year_key]
+    for key in sorted(sums):
+        data = sums[key]
         cons, prod, own = data.get("consumption_wh", 0), data.get("production_wh", 0), data.get("self_wh", 0)
         hp, hc = data.get("hp_wh", 0), data.get("hc_wh", 0)
-        rows.append(
-            {
-                "year": year_key,
-                "consumption_wh": cons,
-                "production_wh": prod,
-                "self_consumed_wh": own,
-                "surplus_wh": max(prod - own, 0),
-                "self_consumption_rate": round(own / prod * 100, 1) if prod else None,
-                "hc_share": round(hc / (hp + hc) * 100, 1) if hp + hc else None,
-                "change_vs_previous": round((cons - previous) / previous * 100, 1) if previous else None,
-            }
-        )
-        previous = cons
-    return {"years": rows, "has_production": any(r["production_wh"] for r in rows)}
+        previous = sums.get(key.replace(year=key.year - 1), {}).get("consumption_wh")
+        row: dict[str, Any] = {
+            "period": key.isoformat(),
+            "year": key.year,
+            "consumption_wh": cons,
+            "production_wh": prod,
+            "self_consumed_wh": own,
+            "surplus_wh": max(prod - own, 0),
+            "hp_wh": hp,
+            "hc_wh": hc,
+            "self_consumption_rate": round(own / prod * 100, 1) if prod else None,
+            "hc_share": round(hc / (hp + hc) * 100, 1) if hp + hc else None,
+            "change_vs_previous": round((cons - previous) / previous * 100, 1) if previous else None,
+        }
+        if period == "month":
+            row["month"] = key.month
+        rows.append(row)
+    return {
+        "period": period,
+        "years" if period == "year" else "months": rows,
+        "has_production": any(r["production_wh"] for r in rows),
+    }

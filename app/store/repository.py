@@ -674,6 +674,29 @@ class Store:
         # Integer columns come back as ints from every driver: no per-row conversion (a third of the time).
         return _as_int_rows(rows)
 
+    async def interval_columns(
+        self, usage_point_id: str, direction: Direction, start: dt.datetime, end: dt.datetime
+    ) -> tuple[list[int], list[int], list[int | None]]:
+        """`interval_values` as three columns (start epochs, minutes, average W), for the load-curve chart.
+
+        The rows are turned into columns and dropped while the collector is still paused: a year of
+        half-hours then leaves three lists behind instead of 17,520 tracked rows, whose allocation count
+        made the collector walk the whole heap right after the read (+50 ms at random)."""
+        params = {
+            "pdl": usage_point_id,
+            "direction": direction.value,
+            "start": _epoch_ceil(start),
+            "end": _epoch_ceil(end),
+        }
+        with _gc_paused():
+            async with self._read() as conn:
+                rows = (await conn.execute(_INTERVAL_VALUES, params)).all()
+            if not rows:
+                return [], [], []
+            epochs, minutes, watts = zip(*rows, strict=True)
+            del rows
+            return list(epochs), list(minutes), list(watts)
+
     async def max_power(self, usage_point_id: str, first: dt.date, last: dt.date) -> list[MaxPower]:
         async with self._read() as conn:
             result = await conn.execute(

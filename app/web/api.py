@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -143,7 +143,7 @@ def _answer(request: web.Request, chart: Chart, name: str) -> web.Response:
 ApiHandler = Callable[[web.Request], Awaitable[web.Response]]
 
 
-def _guarded(handler: ApiHandler) -> ApiHandler:
+def guarded(handler: ApiHandler) -> ApiHandler:
     async def wrapped(request: web.Request) -> web.Response:
         cache = request.app[ANSWER_CACHE]
         key = f"{_today(request)}|{_lang(request)}|{request.path_qs}"
@@ -287,26 +287,15 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 def setup_api(app: web.Application) -> None:
-    from app.web.app import SERVICE
 
     app[SPLIT_CACHE] = SplitCache()
     app[ANSWER_CACHE] = AnswerCache()
-    service = app[SERVICE]
 
-    async def refresh_after_sync(_: object) -> None:
+    def forget() -> None:
         app[SPLIT_CACHE].clear()
         app[ANSWER_CACHE].clear()
-        await warm_split_cache(app)
 
-    async def warm_on_startup(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(warm_split_cache(app))
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    service.after_sync.append(refresh_after_sync)
-    app.cleanup_ctx.append(warm_on_startup)
+    keep_warm(app, forget, warm_split_cache)
     routes: dict[str, ApiHandler] = {
         "/api/usage_points": usage_points,
         "/api/energy": energy,
@@ -319,7 +308,31 @@ def setup_api(app: web.Application) -> None:
         "/api/openapi.json": openapi,
     }
     for path, handler in routes.items():
-        app.router.add_get(path, _guarded(handler))
+        app.router.add_get(path, guarded(handler))
+
+
+def keep_warm(
+    app: web.Application,
+    forget: Callable[[], None],
+    warm: Callable[[web.Application], Coroutine[Any, Any, None]],
+) -> None:
+    """A cache of stored data: `forget` it after each sync then `warm` it again, and warm it at start
+    (in the background: the server answers meanwhile, computing on demand)."""
+    from app.web.app import SERVICE
+
+    async def refresh_after_sync(_: object) -> None:
+        forget()
+        await warm(app)
+
+    async def warm_on_startup(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(warm(app))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app[SERVICE].after_sync.append(refresh_after_sync)
+    app.cleanup_ctx.append(warm_on_startup)
 
 
 async def warm_split_cache(app: web.Application) -> None:

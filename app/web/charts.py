@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -245,28 +246,25 @@ async def curve_chart(
     `step` and one value per slot (null where the meter sent nothing), the compact form."""
     start = timeline.day_start_utc(first)
     end = timeline.day_start_utc(last + dt.timedelta(days=1))
-    rows = await store.interval_values(pdl, direction, start, end)
+    epochs, minutes_column, watts_column = await store.interval_columns(pdl, direction, start, end)
     start_epoch = int(start.timestamp())
     step = SLOT_SECONDS
     slots = (int(end.timestamp()) - start_epoch) // step
     values: list[int | None]
-    watt_minutes = 0
-    if rows:
-        epochs, minutes_column, watts_column = zip(*rows, strict=True)  # columns, transposed in C
-    else:
-        epochs, minutes_column, watts_column = (), (), ()
     complete = (
-        len(rows) == slots
+        len(epochs) == slots
         and minutes_column.count(step // 60) == slots
         and epochs[0] == start_epoch
         and epochs[-1] == start_epoch + (slots - 1) * step
+        and None not in watts_column
     )
     if complete:
         # Complete half-hour grid (the usual case): the values column is the answer as it is.
-        values = list(watts_column)
-        watt_minutes = sum(w * m for w, m in zip(watts_column, minutes_column, strict=True) if w is not None)
+        values = watts_column
+        watt_minutes = sum(map(operator.mul, watts_column, minutes_column))
     else:
         values = [None] * slots
+        watt_minutes = 0
         for epoch, minutes, watts in zip(epochs, minutes_column, watts_column, strict=True):
             if watts is None:
                 continue
@@ -275,7 +273,7 @@ async def curve_chart(
                 values[index] = watts
                 watt_minutes += watts * minutes
     total_wh = watt_minutes / 60
-    if all(v is None for v in values):
+    if values.count(None) == len(values):
         values = []
     color = "--c-cons" if direction is Direction.CONSUMPTION else "--c-prod"
     return {

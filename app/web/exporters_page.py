@@ -17,7 +17,7 @@ from app.exporters.base import ExporterError
 from app.exporters.manager import CLEAR_PREFIX, ExporterManager
 from app.exporters.prometheus import CONTENT_TYPE, PrometheusExporter
 from app.web import i18n
-from app.web.app import LANG, SERVICE, build_status
+from app.web.app import LANG, SERVICE
 
 
 def setup_exporters_page(app: web.Application) -> None:
@@ -142,14 +142,12 @@ def form_values(schema: Mapping[str, Any], form: Mapping[str, str]) -> dict[str,
 
 
 async def _render(request: web.Request, tab: str | None, notice: dict[str, Any] | None) -> web.Response:
-    service = request.app[SERVICE]
     manager = _manager(request)
     lang = request[LANG]
     exporters = await describe(manager, lang)
     names = [e["name"] for e in exporters]
     current = tab if tab in names else (names[0] if names else None)
     context = {
-        "status": await build_status(service, lang),
         "t": texts(lang),
         "lang": lang,
         "other_lang": "en" if lang == "fr" else "fr",

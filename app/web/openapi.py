@@ -28,6 +28,17 @@ VIEW = {
     "description": "day: 31 days, week: 26 weeks, month: 24 months, year: up to 4 years, ending on `end`",
     "schema": {"type": "string", "enum": ["day", "week", "month", "year"], "default": "month"},
 }
+COST_PERIOD = {
+    "name": "period",
+    "in": "query",
+    "description": "day: the last 31 days, month: the last 12 months, year: the last 3 years",
+    "schema": {"type": "string", "enum": ["day", "month", "year"], "default": "month"},
+}
+BILAN_VIEW = {
+    "name": "view",
+    "in": "query",
+    "schema": {"type": "string", "enum": ["month", "year"], "default": "year"},
+}
 LANG = {"name": "lang", "in": "query", "description": "labels language", "schema": {"enum": ["fr", "en"]}}
 FORMAT = {
     "name": "format",
@@ -121,6 +132,28 @@ _PATHS: dict[str, Any] = {
     "/api/max_power": _chart_get(
         "Highest power (kVA) per bucket against the subscribed power", [PDL, VIEW, END]
     ),
+    "/api/cost": _chart_get(
+        "Cost (€) per day (31 days), month (12 months) or year (3 years) of the chosen offer, stacked per "
+        "tariff bucket, the subscription as its own series; `total` is the priced period's total",
+        [PDL, COST_PERIOD],
+    ),
+    "/api/simulation/ranking": _chart_get(
+        "12-month cost (€) of every offer at the subscribed power, cheapest first (the current offer "
+        "as its own series)",
+        [PDL],
+    ),
+    "/api/simulation/months": _chart_get(
+        "Month by month cost (€) of the current offer and of the cheapest offer", [PDL]
+    ),
+    "/api/bilan/energy": _chart_get(
+        "Consumption against production (kWh) per month or year, production split into self-consumed "
+        "and surplus",
+        [PDL, BILAN_VIEW],
+    ),
+    "/api/bilan/shares": _chart_get(
+        "Off-peak share of consumption and self-consumption rate (%) per month or year", [PDL, BILAN_VIEW]
+    ),
+    "/api/bilan/years": _chart_get("Monthly consumption (kWh), one series per year (up to four)", [PDL]),
     "/api/ecowatt": _chart_get("EcoWatt hourly signal (default: today and the next 3 days)", [FIRST, LAST]),
     "/api/tempo": {
         "get": {
@@ -150,6 +183,11 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {
             "x": {"enum": ["time", "category"]},
             "labels": {"type": "array", "items": {"type": "string"}, "description": "category labels"},
+            "axis_labels": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "shorter category labels for the axis (the tooltip shows `labels`)",
+            },
             "keys": {"type": "array", "items": {"type": "string"}, "description": "first day of each bucket"},
             "t": {"type": "array", "items": {"type": "integer"}, "description": "epoch seconds (UTC)"},
             "start": {"type": "integer", "description": "epoch seconds of the first slot (regular grid)"},
@@ -165,6 +203,8 @@ _SCHEMAS: dict[str, Any] = {
                         "label": {"type": "string"},
                         "kind": {"enum": ["bars", "line", "step"]},
                         "color": {"type": "string"},
+                        "stack": {"type": "string", "description": "bars of one stack are piled up"},
+                        "unit": {"type": "string", "description": "when it differs from the chart's"},
                         "values": {"type": "array", "items": {"type": ["number", "null"]}},
                     },
                 },

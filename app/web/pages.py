@@ -202,6 +202,7 @@ def _energy_page_context(request: web.Request, selection: Selection, direction: 
     curve_first = day - dt.timedelta(days=6) if curve_span == "week" else day
     here = {"pdl": pdl, "view": view, "curve": curve_span, "lang": lang}
     return {
+        "energy": ENERGY_PAGES[direction],
         "selection": selection,
         "view": view,
         "views": VIEWS,
@@ -227,7 +228,28 @@ def _energy_page_context(request: web.Request, selection: Selection, direction: 
     }
 
 
-@aiohttp_jinja2.template("consumption_kwh.html")
+# What differs between the two kWh pages (both drawn by energy.html): text keys and extra charts.
+ENERGY_PAGES: Mapping[str, Mapping[str, Any]] = {
+    "consumption": {
+        "heading": "nav_consumption_kwh",
+        "no_point": "no_usage_points",
+        "per_period": "energy_per_period",
+        "curve": "load_curve",
+        "split": True,
+        "max_power": True,
+    },
+    "production": {
+        "heading": "nav_production",
+        "no_point": "no_production",
+        "per_period": "production_vs_consumption",
+        "curve": "curve_production",
+        "split": False,
+        "max_power": False,
+    },
+}
+
+
+@aiohttp_jinja2.template("energy.html")
 async def consumption_kwh(request: web.Request) -> dict[str, Any]:
     selection = await select_point(request)
     context = _energy_page_context(request, selection, "consumption")
@@ -238,7 +260,7 @@ async def consumption_kwh(request: web.Request) -> dict[str, Any]:
     return context
 
 
-@aiohttp_jinja2.template("production.html")
+@aiohttp_jinja2.template("energy.html")
 async def production(request: web.Request) -> dict[str, Any]:
     selection = await select_point(request, production=True)
     return _energy_page_context(request, selection, "production")

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+import logging
+from collections import ChainMap, OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from app.domain import Direction
+from app.pricing.balance import production_point_of, self_consumed_per_day
 from app.pricing.catalogue import CatalogueError, parse_offer
 from app.pricing.costs import (
     CHOSEN_KEY,
@@ -23,10 +27,14 @@ from app.pricing.costs import (
     _parse_offpeak,
     parse_ejp_days,
 )
-from app.pricing.engine import PARIS, group_by_local_day
+from app.pricing.engine import PARIS, group_epochs_by_local_day, offpeak_mask
 from app.pricing.simulation import bilan, costs_summary, simulate
 from app.service import Service
 from app.store.repository import Store
+from app.web.cost_charts import COST_TEXTS
+from app.web.texts import ui_texts
+
+log = logging.getLogger(__name__)
 
 TEXTS: Mapping[str, Mapping[str, str]] = {
     "fr": {
@@ -36,7 +44,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "offers": "Offres et tarifs",
         "period": "Période",
         "energy": "Énergie",
-        "subscription": "Abonnement",
         "total": "Total",
         "bucket": "Poste",
         "rank": "Rang",
@@ -54,9 +61,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "year": "Année",
         "consumption": "Consommation",
         "production": "Production",
-        "self_rate": "Taux d'autoconsommation",
-        "surplus": "Surplus",
-        "hc_share": "Part HC",
         "yoy": "Évolution",
         "sources": "Sources des prix",
         "day": "jour",
@@ -72,7 +76,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "offers": "Offers and prices",
         "period": "Period",
         "energy": "Energy",
-        "subscription": "Subscription",
         "total": "Total",
         "bucket": "Bucket",
         "rank": "Rank",
@@ -90,9 +93,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "year": "Year",
         "consumption": "Consumption",
         "production": "Production",
-        "self_rate": "Self-consumption rate",
-        "surplus": "Surplus",
-        "hc_share": "Off-peak share",
         "yoy": "Change",
         "sources": "Price sources",
         "day": "day",
@@ -102,6 +102,72 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "Enter the EJP days under “Offers and prices”.",
     },
 }
+
+
+class DataCache:
+    """The pages' pricing figures by (page, usage point, period, day): pricing a year of curve under
+    every offer takes a tenth of a second, and the figures only change with a sync or a new choice
+    of offer (both clear it). Bounded: least recently used out first."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._data: OrderedDict[tuple[str, ...], dict[str, Any]] = OrderedDict()
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    async def get(
+        self, key: tuple[str, ...], compute: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        found = self._data.get(key)
+        if found is None:
+            found = self._data[key] = await compute()
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+        self._data.move_to_end(key)
+        return found
+
+
+PRICING_DATA: web.AppKey[DataCache] = web.AppKey("pricing_data", DataCache)
+COST_PAGES = ("consumption_euro", "simulation", "bilan")
+
+
+async def cached_data(
+    app: web.Application, store: Store, page: str, pdl: str, period: str, today: dt.date
+) -> dict[str, Any]:
+    """The figures of a cost page (`period` only matters to consumption_euro), computed once per day
+    between two syncs."""
+
+    async def compute() -> dict[str, Any]:
+        if page == "consumption_euro":
+            return await consumption_euro_data(store, pdl, period, today)
+        if page == "simulation":
+            return await simulation_data(store, pdl, today)
+        return await bilan_data(store, pdl, today)
+
+    if page not in COST_PAGES:
+        raise ValueError(f"unknown cost page {page!r}")
+    key = (page, pdl, period if page == "consumption_euro" else "", today.isoformat())
+    return await app[PRICING_DATA].get(key, compute)
+
+
+async def warm_pricing_data(app: web.Application) -> None:
+    """Compute each usage point's default cost figures once (after a sync and at start), so the cost
+    pages and their charts answer from memory."""
+    from app.web.app import SERVICE
+
+    service = app[SERVICE]
+    store = service.store
+    if store is None:
+        return
+    try:
+        today = _today(service)
+        for point in await store.usage_points():
+            if point.has_consumption:
+                for page in COST_PAGES:
+                    await cached_data(app, store, page, point.usage_point_id, "month", today)
+    except Exception as exc:  # a warm-up never takes the server down; requests compute on demand
+        log.warning("cost figures warm-up failed: %s", exc)
 
 
 def _today(service: Service) -> dt.date:
@@ -160,36 +226,29 @@ async def simulation_data(store: Store, pdl: str, today: dt.date) -> dict[str, A
 
 
 async def bilan_data(store: Store, pdl: str, today: dt.date) -> dict[str, Any]:
+    """The bilan per year (`years`) and per month (`months`), from the daily totals and the curves."""
     source = StoreCostSource(store)
     first = today.replace(year=today.year - 3, month=1, day=1)
     consumption = {d.day: d.wh for d in await store.daily(pdl, Direction.CONSUMPTION, first, today)}
     points = {p.usage_point_id: p for p in await store.usage_points()}
     point = points.get(pdl)
-    production_pdl = getattr(point, "linked_production_pdl_id", None) or pdl
+    production_pdl = production_point_of(point, pdl)
     production = {d.day: d.wh for d in await store.daily(production_pdl, Direction.PRODUCTION, first, today)}
     start = dt.datetime.combine(first, dt.time(), PARIS).astimezone(dt.UTC)
     end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
-    cons_curve = await store.intervals(pdl, Direction.CONSUMPTION, start, end)
-    prod_curve = {
-        r.start: r.average_w for r in await store.intervals(production_pdl, Direction.PRODUCTION, start, end)
-    }
-    self_consumed: dict[dt.date, int] = {}
-    for r in cons_curve:
-        produced = prod_curve.get(r.start)
-        if r.average_w is None or produced is None:
-            continue
-        day = r.start.astimezone(PARIS).date()
-        self_consumed[day] = self_consumed.get(day, 0) + (min(r.average_w, produced) * r.minutes + 30) // 60
+    cons_curve = await store.interval_values(pdl, Direction.CONSUMPTION, start, end)
+    self_consumed = self_consumed_per_day(
+        cons_curve, await store.interval_values(production_pdl, Direction.PRODUCTION, start, end)
+    )
     offpeak = await source.offpeak(pdl)
     hp_hc: dict[dt.date, tuple[int, int]] = {}
     if offpeak:
-        from app.pricing.engine import offpeak_mask
-
         mask = offpeak_mask(offpeak)
-        for day, slots in group_by_local_day((r.start, r.minutes, r.average_w) for r in cons_curve).items():
+        for day, slots in group_epochs_by_local_day(cons_curve).items():
             hc = sum(wh for minute, wh in slots.slots if mask[minute])
             hp_hc[day] = (sum(wh for _, wh in slots.slots) - hc, hc)
-    return {"usage_point_id": pdl, **bilan(consumption, production, self_consumed, hp_hc)}
+    inputs = (consumption, production, self_consumed, hp_hc)
+    return {"usage_point_id": pdl, **bilan(*inputs), "months": bilan(*inputs, period="month")["months"]}
 
 
 async def offers_data(store: Store, pdl: str | None) -> dict[str, Any]:
@@ -237,17 +296,13 @@ def _lang(request: web.Request) -> str:
 
 
 async def _context(request: web.Request, page: str) -> dict[str, Any]:
-    from app.web import i18n
-    from app.web.app import build_status
-
     lang = _lang(request)
-    service = _service(request)
-    store = service.store
-    pdl = await _pdl(store, request.query.get("pdl")) if store is not None else None
+    store = _service(request).store
     points = [p.usage_point_id for p in await store.usage_points()] if store is not None else []
+    requested = request.query.get("pdl")
+    pdl = requested if requested in points else (points[0] if points else None)
     return {
-        "status": await build_status(service, lang),
-        "t": {**i18n.TEXTS[lang], **TEXTS[lang]},
+        "t": ChainMap(dict(TEXTS[lang]), dict(COST_TEXTS[lang]), dict(ui_texts(lang))),
         "lang": lang,
         "other_lang": "en" if lang == "fr" else "fr",
         "page": page,
@@ -265,19 +320,52 @@ async def _page(request: web.Request, page: str) -> web.Response:
     if store is not None and context["pdl"] is not None:
         data = await _data(store, page, context["pdl"], request, _today(_service(request)))
     context["data"] = data
+    context.update(_chart_context(request, page, context["pdl"], data or {}))
     return aiohttp_jinja2.render_template("pricing.html", request, context)
 
 
-async def _data(store: Store, page: str, pdl: str, request: web.Request, today: dt.date) -> dict[str, Any]:
+def _period(request: web.Request) -> str:
+    period = request.query.get("period", "month")
+    return period if period in ("day", "month", "year") else "month"
+
+
+def _bilan_view(request: web.Request) -> str:
+    view = request.query.get("view", "year")
+    return view if view in ("month", "year") else "year"
+
+
+def _chart_context(
+    request: web.Request, page: str, pdl: str | None, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The charts a cost page shows: (id, title text key, relative API URL), and its period links."""
+    if pdl is None or page not in COST_PAGES:
+        return {"charts": []}
+    base = {"pdl": pdl, "lang": _lang(request)}
     if page == "consumption_euro":
-        period = request.query.get("period", "month")
-        if period not in ("day", "month", "year"):
-            period = "month"
-        return await consumption_euro_data(store, pdl, period, today)
+        period = _period(request)
+        return {
+            "period": period,
+            "charts": [("cost", "cost_per_period", "api/cost?" + urlencode({**base, "period": period}))],
+        }
     if page == "simulation":
-        return await simulation_data(store, pdl, today)
-    if page == "bilan":
-        return await bilan_data(store, pdl, today)
+        return {
+            "charts": [
+                ("ranking", "offers_ranking", "api/simulation/ranking?" + urlencode(base)),
+                ("months", "current_vs_best", "api/simulation/months?" + urlencode(base)),
+            ]
+        }
+    view = _bilan_view(request)
+    query = urlencode({**base, "view": view})
+    charts = [("bilan-energy", "bilan_energy", "api/bilan/energy?" + query)]
+    if data.get("has_production") or any(y["hc_share"] is not None for y in data.get("years", [])):
+        charts.append(("bilan-shares", "bilan_shares", "api/bilan/shares?" + query))
+    charts.append(("bilan-years", "bilan_years", "api/bilan/years?" + urlencode(base)))
+    return {"view": view, "charts": charts}
+
+
+async def _data(store: Store, page: str, pdl: str, request: web.Request, today: dt.date) -> dict[str, Any]:
+    if page in COST_PAGES:
+        return await cached_data(request.app, store, page, pdl, _period(request), today)
     return await offers_data(store, pdl)
 
 
@@ -341,12 +429,27 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
         context["error"] = message
         context["data"] = await offers_data(store, pdl)
         return aiohttp_jinja2.render_template("pricing.html", request, context, status=400)
+    forget_figures(request.app)
     if request.content_type == "application/json":
         return web.json_response({"saved": True})
     raise web.HTTPSeeOther(f"offers?pdl={pdl or ''}&notice=saved&lang={_lang(request)}")
 
 
+def forget_figures(app: web.Application) -> None:
+    """Drop every computed figure and chart answer (the chosen offer or the off-peak hours changed)."""
+    from app.web.api import ANSWER_CACHE
+
+    app[PRICING_DATA].clear()
+    app[ANSWER_CACHE].clear()
+
+
 def setup_pricing_pages(app: web.Application) -> None:
+    from app.web.api import keep_warm
+    from app.web.cost_api import setup_cost_api
+
+    app[PRICING_DATA] = DataCache()
+    keep_warm(app, app[PRICING_DATA].clear, warm_pricing_data)
+    setup_cost_api(app)
     for page in ("consumption_euro", "simulation", "bilan", "offers"):
         html, api = _handler(page)
         app.router.add_get(f"/{page}", html)

@@ -1,8 +1,10 @@
 // Interactive charts of the web UI, drawn with uPlot (https://github.com/leeoniya/uPlot).
 //
 // Every element `<div class="chart" data-src="api/...">` gets a chart from the JSON the API returns:
-//   {x: "time" | "category", t: [epoch s] | start + step (regular grid), labels: [...] (category),
-//    unit: "kWh", series: [{label, kind: "bars" | "line" | "step", color: "--css-var", values: [...]}]}
+//   {x: "time" | "category", t: [epoch s] | start + step (regular grid), labels: [...] (category; the
+//    tooltip's, `axis_labels` shorter ones for the axis when given),
+//    unit: "kWh", series: [{label, kind: "bars" | "line" | "step", color: "--css-var", values: [...],
+//    stack: "name" (bars of one stack are piled up), unit: "%" (own unit, drawn on a right-hand axis)}]}
 // Drag to zoom (double-click resets), hover for a tooltip, click a legend entry to hide a series.
 // URLs stay relative so the page works under the Home Assistant ingress prefix.
 import uPlot from "uplot";
@@ -62,9 +64,9 @@ function tooltipPlugin(data) {
         const rows = [`<b>${formatX(data, u.data[0][i])}</b>`];
         u.series.forEach((s, k) => {
           if (k === 0 || !s.show) return;
-          const value = u.data[k][i];
+          const value = s._raw[i];
           if (value === null || value === undefined) return;
-          const unit = data.series[k - 1].unit || data.unit;
+          const unit = s._unit;
           rows.push(`<span style="color:${s._color}">■</span> ${s.label}: ${formatValue(value, unit)}`);
         });
         tip.innerHTML = rows.join("<br>");
@@ -77,24 +79,66 @@ function tooltipPlugin(data) {
   };
 }
 
-function seriesOptions(data) {
-  const bars = data.series.filter((s) => s.kind === "bars");
-  const grouped = bars.filter((s) => s.align === undefined).length === 2;
-  let barIndex = 0;
-  return data.series.map((s) => {
+// Stacked bars are drawn as running sums, the highest first so that each lower part paints over it;
+// `order` is the drawing order (indexes into data.series), `columns` what uPlot draws, `raw` the values
+// the legend and the tooltip show.
+function layout(data) {
+  const stacks = new Map();
+  data.series.forEach((s, i) => {
+    if (s.kind === "bars" && s.stack) {
+      if (!stacks.has(s.stack)) stacks.set(s.stack, []);
+      stacks.get(s.stack).push(i);
+    }
+  });
+  const columns = data.series.map((s) => s.values);
+  for (const members of stacks.values()) {
+    let sum = null;
+    for (const i of members) {
+      const values = data.series[i].values;
+      sum = values.map((v, k) => {
+        const below = sum ? sum[k] : null;
+        return v === null || v === undefined ? below : (below || 0) + v;
+      });
+      columns[i] = sum;
+    }
+  }
+  const order = [];
+  const placed = new Set();
+  data.series.forEach((s, i) => {
+    if (placed.has(i)) return;
+    const members = s.kind === "bars" && s.stack ? stacks.get(s.stack) : [i];
+    for (const k of [...members].reverse()) { order.push(k); placed.add(k); }
+  });
+  return { order, columns };
+}
+
+function seriesOptions(data, order) {
+  // Bars side by side: each stack is one group, each bar series without an explicit align another.
+  const groups = [];
+  data.series.forEach((s, i) => {
+    if (s.kind !== "bars" || s.align !== undefined) return;
+    const group = s.stack ? `stack:${s.stack}` : `bar:${i}`;
+    if (!groups.includes(group)) groups.push(group);
+  });
+  const grouped = groups.length === 2;
+  return order.map((i) => {
+    const s = data.series[i];
     const color = cssVar(s.color, "#0a6ebd");
     const options = {
       label: s.label,
       stroke: color,
       width: s.kind === "bars" ? 0 : 2,
       spanGaps: false,
-      points: { show: false },
-      value: (u, v) => formatValue(v, s.unit || data.unit),
+      points: { show: s.kind === "line" && s.values.length <= 60 },
+      value: (u, v, k, idx) => formatValue(idx === null || idx === undefined ? v : s.values[idx], s.unit || data.unit),
     };
     options._color = color;
+    options._raw = s.values;
+    if (s.unit && s.unit !== data.unit) options.scale = s.unit;
     if (s.kind === "bars") {
-      const align = s.align !== undefined ? s.align : grouped ? (barIndex === 0 ? -1 : 1) : 0;
-      barIndex += 1;
+      const group = s.stack ? `stack:${s.stack}` : `bar:${i}`;
+      const index = groups.indexOf(group);
+      const align = s.align !== undefined ? s.align : grouped ? (index === 0 ? -1 : 1) : 0;
       options.fill = color;
       options.paths = uPlot.paths.bars({ size: [grouped ? 0.4 : 0.7, 60], align });
     } else if (s.kind === "step") {
@@ -119,7 +163,10 @@ function draw(el, data) {
   const axisColor = cssVar("--muted", "#5b6576");
   const gridColor = cssVar("--grid", "rgba(127,127,127,.2)");
   const category = data.x === "category";
-  const series = seriesOptions(data);
+  const { order, columns } = layout(data);
+  const series = seriesOptions(data, order);
+  series.forEach((options, k) => { options._unit = data.series[order[k]].unit || data.unit; });
+  const extraUnits = [...new Set(series.map((o) => o.scale).filter(Boolean))];
   const options = {
     width: Math.max(280, el.clientWidth),
     height: Number(el.dataset.height || 300),
@@ -132,7 +179,7 @@ function draw(el, data) {
         ticks: { stroke: gridColor },
         space: category ? 64 : 70,
         values: (u, splits) => splits.map((v) => {
-          if (category) return Number.isInteger(v) ? (data.labels[v] ?? "") : "";
+          if (category) return Number.isInteger(v) ? ((data.axis_labels || data.labels)[v] ?? "") : "";
           const span = u.scales.x.max - u.scales.x.min;
           const when = new Date(v * 1000);
           if (span > 8 * 86400) return dayFormat.format(when);
@@ -150,6 +197,16 @@ function draw(el, data) {
         label: data.unit || "",
         labelSize: 18,
       },
+      ...extraUnits.map((unit) => ({
+        scale: unit,
+        side: 1,
+        stroke: axisColor,
+        grid: { show: false },
+        size: 60,
+        values: (u, splits) => splits.map((v) => numberFormat.format(v)),
+        label: unit,
+        labelSize: 18,
+      })),
     ],
     cursor: { drag: { x: true, y: false, setScale: true } },
     legend: { live: true },
@@ -167,10 +224,13 @@ function draw(el, data) {
   if (data.y_min !== undefined) {
     options.scales.y = { range: (u, min, max) => [data.y_min, Math.max(max, data.y_max ?? max)] };
   }
-  const columns = [x, ...data.series.map((s) => s.values)];
-  const plot = new uPlot(options, columns, el);
+  for (const unit of extraUnits) {
+    options.scales[unit] = { range: (u, min, max) => [Math.min(0, min), Math.max(max, unit === "%" ? 100 : max)] };
+  }
+  const plot = new uPlot(options, [x, ...order.map((i) => columns[i])], el);
   el.dataset.drawn = "1";
   el.dataset.points = String(x.length);
+  el.dataset.series = String(data.series.length);
   return plot;
 }
 
@@ -183,7 +243,8 @@ async function load(el) {
     if (data.total !== undefined && data.total !== null) {
       el.dataset.total = String(data.total);
       const slot = el.closest(".card") && el.closest(".card").querySelector(".chart-total");
-      if (slot) slot.textContent = `${slot.dataset.label || ""} ${formatValue(data.total, "kWh")}`.trim();
+      const unit = data.total_unit || data.unit || "kWh";
+      if (slot) slot.textContent = `${slot.dataset.label || ""} ${formatValue(data.total, unit)}`.trim();
     }
     let plot = draw(el, data);
     if (window.ResizeObserver) {
