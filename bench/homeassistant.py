@@ -92,6 +92,8 @@ async def bench(workdir: Path, batch_rows: int | None, with_costs: bool) -> None
             f"Home Assistant used {ha_cpu:.1f} s of CPU "
             f"({ha_cpu / max(first.items, 1) * 1000:.2f} ms per row)"
         )
+        if with_costs:
+            print(f"  every kWh statistic stored after {exporter.energy_stored_after:.1f} s, euros after")
         clock.now += dt.timedelta(days=1)  # the next day: the correction window again, plus one new day
         with _RssSampler() as rss:
             started = time.perf_counter()

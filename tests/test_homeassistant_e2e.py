@@ -227,9 +227,22 @@ class FlatPrice:
 
 
 async def test_cost_statistics_follow_the_cost_source(
-    home_assistant: HomeAssistant, demo_store: Store
+    home_assistant: HomeAssistant, demo_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    imported: list[str] = []
+    real_command = HomeAssistantWebSocket.command
+
+    async def recording(self: HomeAssistantWebSocket, kind: str, **fields: Any) -> Any:
+        if kind == "recorder/import_statistics":
+            imported.append(fields["metadata"]["statistic_id"])
+        return await real_command(self, kind, **fields)
+
+    monkeypatch.setattr(HomeAssistantWebSocket, "command", recording)
     await exporter(home_assistant, demo_store, costs=FlatPrice(demo_store)).export()
+    # Every kWh statistic goes before any EUR twin: the recorder stores them first.
+    kinds = [sid.endswith("_cost") for sid in imported]
+    assert True in kinds and False in kinds
+    assert kinds == sorted(kinds)
     energy_id, cost_id = f"myelectricaldata:consumption_{BASE}", f"myelectricaldata:consumption_{BASE}_cost"
     async with HomeAssistantWebSocket(home_assistant.url + "/api/websocket", home_assistant.token) as ws:
         meta = {

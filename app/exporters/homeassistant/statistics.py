@@ -11,6 +11,8 @@ overwrites it), `recorder/statistics_during_period` (read back the last stored s
 Incremental: the last sum stored in HA is read back and the export continues from it; the correction
 window (the last `correction_days` days) is re-imported each time with sums recomputed from the sum just
 before it, which is idempotent. The whole history is only sent when HA has nothing for a statistic.
+The recorder stores imports one row at a time in arrival order, so every kWh statistic is sent before
+any EUR twin: on a first import the Energy dashboard's kWh are there first.
 """
 
 from __future__ import annotations
@@ -193,6 +195,8 @@ class HomeAssistantStatisticsExporter(BaseExporter):
     )
     secret_fields: ClassVar[frozenset[str]] = frozenset({"token"})
 
+    energy_stored_after: float | None = None  # seconds, last export: until HA held every kWh row
+
     async def connect(self) -> None:
         default_endpoint(self.config["url"], self.config["token"])  # fail early on missing settings
 
@@ -232,6 +236,8 @@ class HomeAssistantStatisticsExporter(BaseExporter):
         sent = 0
         newest: dt.datetime | None = None
         pending: list[tuple[str, dict[str, Any]]] = []
+        pending_costs: list[tuple[str, dict[str, Any]]] = []
+        deferred: list[tuple[StatisticSpec, list[dict[str, Any]]]] = []
         started = time.monotonic()
         async with self._socket() as ws:
             self.status.connected = True
@@ -278,20 +284,33 @@ class HomeAssistantStatisticsExporter(BaseExporter):
                     )
                     for spec in specs:
                         rows = build_rows(spec, data, resumes[spec.statistic_id])
+                        if not rows:
+                            continue
+                        if spec.cost:  # kWh first: the recorder stores in order, euros follow
+                            deferred.append((spec, rows))
+                            continue
                         sent += await self._import(ws, spec, rows, ha_version)
-                        if rows:
-                            last_start = _row_start(rows[-1]["start"])
-                            newest = last_start if newest is None else max(newest, last_start)
-                            pending.append((spec.statistic_id, rows[-1]))
+                        pending.append((spec.statistic_id, rows[-1]))
+                        last_start = _row_start(rows[-1]["start"])
+                        newest = last_start if newest is None else max(newest, last_start)
                     del data
+            for spec, rows in deferred:
+                sent += await self._import(ws, spec, rows, ha_version)
+                pending_costs.append((spec.statistic_id, rows[-1]))
+            deferred.clear()
             sent_at = time.monotonic()
             for sid, row in pending:
                 await self._wait_applied(ws, sid, row)
+            self.energy_stored_after = time.monotonic() - started
+            for sid, row in pending_costs:
+                await self._wait_applied(ws, sid, row)
             log.info(
-                "Home Assistant statistics: %d rows sent in %.1f s, stored by Home Assistant %.1f s later",
+                "Home Assistant statistics: %d rows sent in %.1f s; energy stored after %.1f s, "
+                "everything after %.1f s",
                 sent,
                 sent_at - started,
-                time.monotonic() - sent_at,
+                self.energy_stored_after,
+                time.monotonic() - started,
             )
         if newest is not None:
             self.status.last_exported = (
