@@ -384,3 +384,41 @@ def test_grouping_epoch_rows_by_paris_day_equals_the_datetime_grouping(
         rows = [(1_792_886_400 + 600 * i, 10, w) for i, (_, _, w) in enumerate(rows)]
     as_datetimes = [(dt.datetime.fromtimestamp(e, dt.UTC), m, w) for e, m, w in rows]
     assert group_epochs_by_local_day(rows) == group_by_local_day(as_datetimes)
+
+
+def _days(first: dt.date, last: dt.date, wh: int) -> dict[dt.date, int]:
+    return {first + dt.timedelta(days=n): wh for n in range((last - first).days + 1)}
+
+
+def test_bilan_compares_partial_years_on_the_same_days_only() -> None:
+    from app.pricing.simulation import bilan
+
+    consumption = {
+        **_days(dt.date(2023, 11, 28), dt.date(2023, 12, 31), 10_000),  # history starts late November
+        **_days(dt.date(2024, 1, 1), dt.date(2024, 12, 31), 11_000),
+        **_days(dt.date(2025, 1, 1), dt.date(2025, 11, 27), 9_900),  # the year in progress
+    }
+    years = {row["year"]: row for row in bilan(consumption, {}, {}, {})["years"]}
+    assert years[2023]["change_vs_previous"] is None
+    assert years[2024]["change_vs_previous"] == 10.0  # 28 Nov - 31 Dec 2024 against the same 2023 days
+    assert years[2024]["days_compared"] == 34
+    assert years[2025]["change_vs_previous"] == -10.0  # 1 Jan - 27 Nov, not against all of 2024
+    months = {row["period"]: row for row in bilan(consumption, {}, {}, {}, period="month")["months"]}
+    assert months["2024-11-01"]["change_vs_previous"] == 10.0
+    assert months["2024-11-01"]["days_compared"] == 3
+
+
+@given(
+    st.dates(dt.date(2020, 1, 1), dt.date(2024, 6, 30)),
+    st.integers(1, 500),
+    st.integers(1, 400),
+    st.integers(0, 50_000),
+)
+def test_bilan_change_is_zero_when_every_day_repeats(
+    first: dt.date, length: int, shift: int, wh: int
+) -> None:
+    from app.pricing.simulation import bilan
+
+    consumption = _days(first, first + dt.timedelta(days=length + shift + 365), wh)
+    for row in bilan(consumption, {}, {}, {})["years"]:
+        assert row["change_vs_previous"] in (None, 0.0)

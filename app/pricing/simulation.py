@@ -179,8 +179,8 @@ def bilan(
     period: str = "year",
 ) -> dict[str, Any]:
     """Per year (or per month): consumption, production, self-consumption (from the curves: min(cons,
-    prod) per slot), surplus, HP/HC share and the change of consumption against the same period a year
-    before. Keys of the inputs are Paris days."""
+    prod) per slot), surplus, HP/HC share and the change of consumption against the same calendar days
+    a year before (`days_compared` of them). Keys of the inputs are Paris days."""
     if period not in ("year", "month"):
         raise ValueError(f"unknown period {period!r}")
 
@@ -200,12 +200,25 @@ def bilan(
         split = sums.setdefault(key_of(day), {})
         split["hp_wh"] = split.get("hp_wh", 0) + hp_wh
         split["hc_wh"] = split.get("hc_wh", 0) + hc_wh
+    # Year over year on the same calendar days only: a partial year (the first one of the history, the
+    # current one) is compared with the matching days a year before, never with a whole year.
+    compared: dict[dt.date, list[int]] = {}  # key -> [this year's Wh, last year's Wh, days]
+    for day, wh in consumption.items():
+        if day.month == 2 and day.day == 29:
+            continue
+        before = consumption.get(day.replace(year=day.year - 1))
+        if before is None:
+            continue
+        pair = compared.setdefault(key_of(day), [0, 0, 0])
+        pair[0] += wh
+        pair[1] += before
+        pair[2] += 1
     rows = []
     for key in sorted(sums):
         data = sums[key]
         cons, prod, own = data.get("consumption_wh", 0), data.get("production_wh", 0), data.get("self_wh", 0)
         hp, hc = data.get("hp_wh", 0), data.get("hc_wh", 0)
-        previous = sums.get(key.replace(year=key.year - 1), {}).get("consumption_wh")
+        now_wh, previous, days_compared = compared.get(key, [0, 0, 0])
         row: dict[str, Any] = {
             "period": key.isoformat(),
             "year": key.year,
@@ -217,7 +230,8 @@ def bilan(
             "hc_wh": hc,
             "self_consumption_rate": round(own / prod * 100, 1) if prod else None,
             "hc_share": round(hc / (hp + hc) * 100, 1) if hp + hc else None,
-            "change_vs_previous": round((cons - previous) / previous * 100, 1) if previous else None,
+            "change_vs_previous": round((now_wh - previous) / previous * 100, 1) if previous else None,
+            "days_compared": days_compared,
         }
         if period == "month":
             row["month"] = key.month
