@@ -422,3 +422,17 @@ def test_bilan_change_is_zero_when_every_day_repeats(
     consumption = _days(first, first + dt.timedelta(days=length + shift + 365), wh)
     for row in bilan(consumption, {}, {}, {})["years"]:
         assert row["change_vs_previous"] in (None, 0.0)
+
+
+def test_bilan_self_consumption_rate_counts_only_days_with_both_curves() -> None:
+    from app.pricing.simulation import bilan
+
+    production = _days(dt.date(2025, 1, 1), dt.date(2025, 12, 31), 8_000)
+    self_consumed = {day: 2_000 for day in _days(dt.date(2025, 7, 1), dt.date(2025, 12, 31), 0)}
+    (year,) = bilan({}, production, self_consumed, {})["years"]
+    assert year["self_consumption_rate"] == 25.0  # 2 of the 8 kWh of each day with curves
+    assert year["surplus_wh"] == 184 * 6_000
+    assert year["production_without_curve_wh"] == 181 * 8_000  # January-June: daily values only
+    assert year["self_consumed_wh"] + year["surplus_wh"] + year["production_without_curve_wh"] == sum(
+        production.values()
+    )

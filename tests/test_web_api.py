@@ -296,11 +296,12 @@ async def test_cost_page_charts_show_the_pricing_engines_figures(
     # /bilan: consumption, self-consumed + surplus = production, shares, year over year.
     bilan = await (await client.get(f"/api/pricing/bilan?pdl={TEMPO}")).json()
     energy = await (await client.get(f"/api/bilan/energy?pdl={TEMPO}&view=year")).json()
-    cons, own, surplus = (s["values"] for s in energy["series"])
+    cons, own, surplus, without_curve = (s["values"] for s in energy["series"])
     assert cons == [y["consumption_wh"] / 1000 for y in bilan["years"]]
-    assert [round(a + b, 3) for a, b in zip(own, surplus, strict=True)] == [
+    assert [round(a + b + c, 3) for a, b, c in zip(own, surplus, without_curve, strict=True)] == [
         y["production_wh"] / 1000 for y in bilan["years"]
     ]
+    assert without_curve[0] > 0 and without_curve[-1] == 0  # the load curve covers the last 2 years only
     monthly = await (await client.get(f"/api/bilan/energy?pdl={TEMPO}&view=month")).json()
     assert len(monthly["keys"]) == len(bilan["months"]) > 24
     shares = await (await client.get(f"/api/bilan/shares?pdl={HPHC}&view=year")).json()

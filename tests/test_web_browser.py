@@ -392,7 +392,7 @@ def test_cost_pages_charts_follow_the_selector_and_the_period(browser: Browser, 
     page.goto(ingress + f"bilan?pdl={TEMPO_PDL}", wait_until="networkidle")
     charts = _wait_charts(page)
     years = _drawn(charts, "chart-bilan-energy")
-    assert years["series"] == 3  # consumption; self-consumed + surplus stacked
+    assert years["series"] == 4  # consumption; self-consumed + surplus + production without curve stacked
     assert _drawn(charts, "chart-bilan-shares")["series"] == 2
     assert _drawn(charts, "chart-bilan-years")["series"] >= 2
     monthly = _drawn(_go(page, lambda: page.click("#view-month")), "chart-bilan-energy")

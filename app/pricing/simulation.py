@@ -179,8 +179,10 @@ def bilan(
     period: str = "year",
 ) -> dict[str, Any]:
     """Per year (or per month): consumption, production, self-consumption (from the curves: min(cons,
-    prod) per slot), surplus, HP/HC share and the change of consumption against the same calendar days
-    a year before (`days_compared` of them). Keys of the inputs are Paris days."""
+    prod) per slot), surplus and self-consumption rate over the days both curves cover (the production
+    of the other days, daily values only, is `production_without_curve_wh`), HP/HC share and the change
+    of consumption against the same calendar days a year before (`days_compared` of them). Keys of the
+    inputs are Paris days."""
     if period not in ("year", "month"):
         raise ValueError(f"unknown period {period!r}")
 
@@ -196,6 +198,9 @@ def bilan(
         for day, wh in source.items():
             data = sums.setdefault(key_of(day), {})
             data[name] = data.get(name, 0) + wh
+    for day in self_consumed:  # production on the days both curves tell what was used on the spot
+        data = sums.setdefault(key_of(day), {})
+        data["production_split_wh"] = data.get("production_split_wh", 0) + production.get(day, 0)
     for day, (hp_wh, hc_wh) in hp_hc.items():
         split = sums.setdefault(key_of(day), {})
         split["hp_wh"] = split.get("hp_wh", 0) + hp_wh
@@ -218,6 +223,7 @@ def bilan(
         data = sums[key]
         cons, prod, own = data.get("consumption_wh", 0), data.get("production_wh", 0), data.get("self_wh", 0)
         hp, hc = data.get("hp_wh", 0), data.get("hc_wh", 0)
+        split_prod = data.get("production_split_wh", 0)
         now_wh, previous, days_compared = compared.get(key, [0, 0, 0])
         row: dict[str, Any] = {
             "period": key.isoformat(),
@@ -225,10 +231,11 @@ def bilan(
             "consumption_wh": cons,
             "production_wh": prod,
             "self_consumed_wh": own,
-            "surplus_wh": max(prod - own, 0),
+            "surplus_wh": max(split_prod - own, 0),
+            "production_without_curve_wh": max(prod - split_prod, 0),
             "hp_wh": hp,
             "hc_wh": hc,
-            "self_consumption_rate": round(own / prod * 100, 1) if prod else None,
+            "self_consumption_rate": round(min(own / split_prod, 1) * 100, 1) if split_prod else None,
             "hc_share": round(hc / (hp + hc) * 100, 1) if hp + hc else None,
             "change_vs_previous": round((now_wh - previous) / previous * 100, 1) if previous else None,
             "days_compared": days_compared,

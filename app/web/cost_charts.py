@@ -34,6 +34,7 @@ COST_TEXTS: Mapping[str, Mapping[str, str]] = {
         "subscription": "Abonnement",
         "surplus": "Surplus",
         "self_consumed": "Autoconsommée",
+        "without_curve": "Production sans courbe de charge",
         "self_rate": "Taux d'autoconsommation",
         "hc_share": "Part HC",
         "other_offers": "Autres offres",
@@ -63,6 +64,7 @@ COST_TEXTS: Mapping[str, Mapping[str, str]] = {
         "subscription": "Subscription",
         "surplus": "Surplus",
         "self_consumed": "Self-consumed",
+        "without_curve": "Production without load curve",
         "self_rate": "Self-consumption rate",
         "hc_share": "Off-peak share",
         "other_offers": "Other offers",
@@ -217,7 +219,8 @@ def months_chart(simulation: Mapping[str, Any], lang: str) -> Chart:
 
 def bilan_energy_chart(data: Mapping[str, Any], view: View, lang: str) -> Chart:
     """Consumption against production per month or year (kWh); production split into what was used
-    on the spot (self-consumed) and what went to the grid (surplus)."""
+    on the spot (self-consumed), what went to the grid (surplus) and, on days with only daily values,
+    production whose use is unknown."""
     rows: list[Mapping[str, Any]] = data["years" if view == "year" else "months"]
     series = [_series(text(lang, "consumption"), "--c-cons", [_kwh(r["consumption_wh"]) for r in rows])]
     if data["has_production"]:
@@ -227,6 +230,9 @@ def bilan_energy_chart(data: Mapping[str, Any], view: View, lang: str) -> Chart:
             _series(text(lang, "self_consumed"), "--c-self", own, stack="production"),
             _series(text(lang, "surplus"), "--c-prod", surplus, stack="production"),
         ]
+        unsplit = [_kwh(r["production_without_curve_wh"]) for r in rows]
+        if any(unsplit):  # days older than the load curve: production known, its use not
+            series.append(_series(text(lang, "without_curve"), "--c-unsplit", unsplit, stack="production"))
     chart = _per_period(view, rows, lang, "kWh", series)
     chart["total"] = _kwh(sum(r["consumption_wh"] for r in rows)) if rows else None
     return chart
