@@ -311,6 +311,9 @@ def setup_api(app: web.Application) -> None:
         app.router.add_get(path, guarded(handler))
 
 
+WARM_STOP_TIMEOUT = 10.0  # seconds a shutdown waits for a cache warm-up in progress
+
+
 def keep_warm(
     app: web.Application,
     forget: Callable[[], None],
@@ -327,6 +330,9 @@ def keep_warm(
     async def warm_on_startup(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(warm(app))
         yield
+        # Let a warm-up in progress finish its queries before the store closes: a task cancelled in the
+        # middle of one leaves the database thread answering a closed event loop.
+        await asyncio.wait({task}, timeout=WARM_STOP_TIMEOUT)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
