@@ -175,6 +175,19 @@ class Contract:
     usage_point_status: str | None = None
 
 
+def subscribed_power(contract: Contract | None, point: UsagePoint | None) -> int | None:
+    """The subscribed power in kVA: the Enedis contract's, else the gateway's usage-point list's."""
+    return (contract.subscribed_power_kva if contract else None) or (
+        point.subscribed_power_kva if point else None
+    )
+
+
+def contract_offpeak(contract: Contract | None, point: UsagePoint | None) -> tuple[OffpeakRange, ...]:
+    """Off-peak hours as Enedis states them: the contract's, else the usage-point list's. The hours in
+    force, with the user's override, come from `app.pricing.costs.offpeak_hours`."""
+    return (contract.offpeak_hours if contract else ()) or (point.offpeak_hours if point else ())
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     usage_point_id: str

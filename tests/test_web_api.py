@@ -329,3 +329,31 @@ async def test_cost_page_charts_show_the_pricing_engines_figures(
     repriced = await (await client.get(f"/api/cost?pdl={HPHC}&period=month")).json()
     assert repriced["total"] != chart["total"]
     await service.stop()
+
+
+async def test_the_users_offpeak_hours_drive_every_peak_offpeak_split(
+    aiohttp_server: AiohttpServer, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    from app.exporters.homeassistant.hourly import classifier_for
+
+    service = await _synced(aiohttp_server, tmp_path)
+    assert service.store is not None
+    client = await aiohttp_client(create_app(service))
+    split_url = f"/api/split?pdl={HPHC}&view=month&end=2026-11-27"
+    before = await (await client.get(split_url)).json()
+
+    saved = await client.post(
+        "/api/pricing/offers", json={"pdl": HPHC, "offpeak": "11:00-13:00, 02:00-08:00"}
+    )
+    assert saved.status == 200
+
+    points = {p["usage_point_id"]: p for p in await (await client.get("/api/usage_points")).json()}
+    assert points[HPHC]["offpeak_hours"] == ["11:00-13:00", "02:00-08:00"]
+    after = await (await client.get(split_url)).json()
+    assert after["total"] == pytest.approx(before["total"], abs=0.01)
+    assert after["offpeak_share"] != before["offpeak_share"]
+    classifier = await classifier_for(service.store, HPHC, dt.date(2026, 11, 1), dt.date(2026, 11, 27))
+    noon = timeline.day_start_utc(dt.date(2026, 11, 20)) + dt.timedelta(hours=12)  # 12:00 Paris
+    assert classifier(noon) == "hc"  # the Home Assistant statistics buckets follow the same hours
+    page = await (await client.get(f"/consumption_kwh?pdl={HPHC}")).text()
+    assert "11:00-13:00" in page

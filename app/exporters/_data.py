@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app import timeline
-from app.domain import Direction, EcoWattDay, MaxPower, OffpeakRange, TempoDay, UsagePoint
+from app.domain import Direction, EcoWattDay, MaxPower, OffpeakRange, TempoDay, UsagePoint, subscribed_power
 from app.exporters.base import ExportContext
+from app.pricing.costs import offpeak_hours
 from app.pricing.source import BucketCost
 
 EPOCH_DAY = dt.date(1970, 1, 1)
@@ -98,10 +99,9 @@ async def summarize(context: ExportContext) -> Summary:
         contract = contracts.get(pdl)
         entry = PointSummary(
             point=point,
-            subscribed_kva=(contract.subscribed_power_kva if contract else None)
-            or point.subscribed_power_kva,
+            subscribed_kva=subscribed_power(contract, point),
         )
-        ranges = (contract.offpeak_hours if contract else ()) or point.offpeak_hours
+        ranges = await offpeak_hours(store, pdl, contract, point)
         for direction in (Direction.CONSUMPTION, Direction.PRODUCTION):
             wanted = point.has_consumption if direction is Direction.CONSUMPTION else point.has_production
             if not wanted:

@@ -35,6 +35,7 @@ from app import timeline
 from app.domain import DataKind, Direction, OffpeakRange, UsagePoint
 from app.exporters._data import is_offpeak
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
+from app.pricing.costs import offpeak_hours
 
 log = logging.getLogger(__name__)
 
@@ -216,8 +217,7 @@ class VictoriaMetricsExporter(BaseExporter):
         pdl = point.usage_point_id
         p = self.config["prefix"]
         labels = self._labels(pdl)
-        contract = await store.contract(pdl)
-        ranges: Sequence[OffpeakRange] = (contract.offpeak_hours if contract else ()) or point.offpeak_hours
+        ranges: Sequence[OffpeakRange] = await offpeak_hours(store, pdl, await store.contract(pdl), point)
         start, _ = timeline.day_bounds_utc(first)
         _, end = timeline.day_bounds_utc(last)
         directions = [d for d, on in ((Direction.CONSUMPTION, point.has_consumption),

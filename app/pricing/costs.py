@@ -8,7 +8,15 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from app.domain import Direction, OffpeakRange, TempoColor
+from app.domain import (
+    Contract,
+    Direction,
+    OffpeakRange,
+    TempoColor,
+    UsagePoint,
+    contract_offpeak,
+    subscribed_power,
+)
 from app.pricing.catalogue import PricedOffer, from_gateway, load_shipped, merge, parse_offer
 from app.pricing.engine import (
     PARIS,
@@ -50,6 +58,17 @@ def parse_ejp_days(text: str) -> list[dt.date]:
     return sorted(out)
 
 
+async def offpeak_hours(
+    store: Store, usage_point_id: str, contract: Contract | None, point: UsagePoint | None
+) -> tuple[OffpeakRange, ...]:
+    """The off-peak hours in force for a usage point, the one rule every page, chart, price and
+    exporter follows: the user's override (offers page) if set, else the contract's, else /pdl's."""
+    override = await store.get_setting(OFFPEAK_KEY.format(pdl=usage_point_id))
+    if override:
+        return _parse_offpeak(str(override))
+    return contract_offpeak(contract, point)
+
+
 def _parse_offpeak(text: str) -> tuple[OffpeakRange, ...]:
     out = []
     for part in text.replace(";", ",").split(","):
@@ -77,9 +96,7 @@ class StoreCostSource:
                 return offers[chosen].with_weekend_offpeak()
             return offers[chosen]
         contract = await self.store.contract(usage_point_id)
-        power = (contract.subscribed_power_kva if contract else None) or (
-            point.subscribed_power_kva if point else None
-        )
+        power = subscribed_power(contract, point)
         if power is None:
             return None
         option = AUTO_OPTIONS.get(point.pricing_option.value if point else "BASE", "BASE")
@@ -100,11 +117,10 @@ class StoreCostSource:
         return chosen
 
     async def offpeak(self, usage_point_id: str) -> tuple[OffpeakRange, ...]:
-        override = await self.store.get_setting(OFFPEAK_KEY.format(pdl=usage_point_id))
-        if override:
-            return _parse_offpeak(str(override))
-        contract = await self.store.contract(usage_point_id)
-        return contract.offpeak_hours if contract else ()
+        points = {p.usage_point_id: p for p in await self.store.usage_points()}
+        return await offpeak_hours(
+            self.store, usage_point_id, await self.store.contract(usage_point_id), points.get(usage_point_id)
+        )
 
     async def ejp_days(self, usage_point_id: str) -> frozenset[dt.date]:
         stored = await self.store.get_setting(EJP_DAYS_KEY.format(pdl=usage_point_id)) or []

@@ -16,7 +16,8 @@ from typing import Any
 from aiohttp import web
 
 from app import timeline
-from app.domain import Direction, UsagePoint
+from app.domain import Direction, UsagePoint, subscribed_power
+from app.pricing.costs import offpeak_hours
 from app.store import Store
 from app.web import charts
 from app.web.charts import VIEWS, Chart, Period, SplitCache, View
@@ -173,11 +174,10 @@ async def usage_points(request: web.Request) -> web.Response:
             {
                 "usage_point_id": point.usage_point_id,
                 "name": point.name,
-                "subscribed_power_kva": (contract.subscribed_power_kva if contract else None)
-                or point.subscribed_power_kva,
+                "subscribed_power_kva": subscribed_power(contract, point),
                 "pricing_option": point.pricing_option.value,
                 "offpeak_hours": [
-                    str(r) for r in (contract.offpeak_hours if contract else point.offpeak_hours)
+                    str(r) for r in await offpeak_hours(store, point.usage_point_id, contract, point)
                 ],
                 "has_consumption": point.has_consumption,
                 "has_production": point.has_production,
@@ -204,8 +204,9 @@ async def split(request: web.Request) -> web.Response:
     store = _store(request)
     point = await _point(request, store)
     period = _period(request)
-    contract = await store.contract(point.usage_point_id)
-    ranges = (contract.offpeak_hours if contract else ()) or point.offpeak_hours
+    ranges = await offpeak_hours(
+        store, point.usage_point_id, await store.contract(point.usage_point_id), point
+    )
     if not ranges:
         raise BadParameterError("pdl", f"usage point {point.usage_point_id} has no off-peak hours")
     chart = await charts.split_chart(
@@ -241,8 +242,7 @@ async def max_power(request: web.Request) -> web.Response:
     store = _store(request)
     point = await _point(request, store)
     period = _period(request)
-    contract = await store.contract(point.usage_point_id)
-    kva = (contract.subscribed_power_kva if contract else None) or point.subscribed_power_kva
+    kva = subscribed_power(await store.contract(point.usage_point_id), point)
     chart = await charts.max_power_chart(store, point.usage_point_id, period, kva, _lang(request))
     return _answer(request, chart, f"max_power_{period.view}_{point.usage_point_id}")
 
@@ -354,8 +354,9 @@ async def warm_split_cache(app: web.Application) -> None:
         yesterday = timeline.paris_today(service.now()) - dt.timedelta(days=1)
         contracts = await store.contracts()
         for point in await store.usage_points():
-            contract = contracts.get(point.usage_point_id)
-            ranges = (contract.offpeak_hours if contract else ()) or point.offpeak_hours
+            ranges = await offpeak_hours(
+                store, point.usage_point_id, contracts.get(point.usage_point_id), point
+            )
             if ranges and point.has_consumption:
                 first = Period.of("year", yesterday).first
                 await app[SPLIT_CACHE].split(store, point.usage_point_id, ranges, first, yesterday)

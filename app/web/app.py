@@ -16,7 +16,8 @@ from aiohttp import web
 
 from app import __version__, timeline
 from app.addon import MqttState
-from app.domain import DataKind, DateRange, SyncPhase, SyncProgress, UsagePoint
+from app.domain import DataKind, DateRange, SyncPhase, SyncProgress, UsagePoint, subscribed_power
+from app.pricing.costs import offpeak_hours
 from app.service import Service
 from app.web import i18n, pages
 from app.web.ingress import setup_ingress
@@ -145,10 +146,9 @@ async def build_status(service: Service, lang: str) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "usage_point_id": pdl,
             "name": point.name,
-            "subscribed_power_kva": (contract.subscribed_power_kva if contract else None)
-            or point.subscribed_power_kva,
+            "subscribed_power_kva": subscribed_power(contract, point),
             "pricing_option": point.pricing_option.value,
-            "offpeak_hours": [str(r) for r in (contract.offpeak_hours if contract else point.offpeak_hours)],
+            "offpeak_hours": [str(r) for r in await offpeak_hours(store, pdl, contract, point)],
             "has_production": point.has_production,
             "address": None
             if address is None

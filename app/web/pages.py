@@ -21,7 +21,8 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from app import __version__, timeline
-from app.domain import Contract, UsagePoint
+from app.domain import Contract, OffpeakRange, UsagePoint
+from app.pricing.costs import offpeak_hours
 from app.web.texts import PAGE_TEXTS, WEEKDAYS, ui_texts
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -253,9 +254,14 @@ ENERGY_PAGES: Mapping[str, Mapping[str, Any]] = {
 async def consumption_kwh(request: web.Request) -> dict[str, Any]:
     selection = await select_point(request)
     context = _energy_page_context(request, selection, "consumption")
-    offpeak = selection.contract.offpeak_hours if selection.contract else ()
-    if not offpeak and selection.point:
-        offpeak = selection.point.offpeak_hours
+    from app.web.app import SERVICE
+
+    offpeak: tuple[OffpeakRange, ...] = ()
+    store = request.app[SERVICE].store
+    if store is not None and selection.point is not None:
+        offpeak = await offpeak_hours(
+            store, selection.point.usage_point_id, selection.contract, selection.point
+        )
     context["offpeak"] = [str(r) for r in offpeak]
     return context
 

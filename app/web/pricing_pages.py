@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
-from app.domain import Direction
+from app.domain import Direction, subscribed_power
 from app.pricing.balance import production_point_of, self_consumed_per_day
 from app.pricing.catalogue import CatalogueError, parse_offer
 from app.pricing.costs import (
@@ -204,8 +204,10 @@ async def simulation_data(store: Store, pdl: str, today: dt.date) -> dict[str, A
     current = await source.chosen_offer(pdl)
     if current is not None and current.id not in {o.id for o in offers}:  # e.g. under the week-end rule
         offers.append(current)
-    contract = await store.contract(pdl)
-    power = (contract.subscribed_power_kva if contract else None) or (current.power_kva if current else 6)
+    points = {p.usage_point_id: p for p in await store.usage_points()}
+    power = subscribed_power(await store.contract(pdl), points.get(pdl)) or (
+        current.power_kva if current else 6
+    )
     days = await source.curve_days(pdl, first, last)
     daily = {d.day: d.wh for d in await store.daily(pdl, Direction.CONSUMPTION, first, last)}
     result = simulate(

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from app import timeline
 from app.domain import Direction, OffpeakRange, PricingOption, TempoColor
+from app.pricing.costs import offpeak_hours
 from app.pricing.source import CostSource
 from app.store import Store
 
@@ -84,9 +85,7 @@ async def classifier_for(
     point = points.get(usage_point_id)
     contract = await store.contract(usage_point_id)
     option = point.pricing_option if point else PricingOption.UNKNOWN
-    offpeak = (contract.offpeak_hours if contract and contract.offpeak_hours else None) or (
-        point.offpeak_hours if point else ()
-    )
+    offpeak = await offpeak_hours(store, usage_point_id, contract, point)
     tempo: dict[dt.date, TempoColor] = {}
     if option is PricingOption.TEMPO:
         tempo = {d.day: d.color for d in await store.tempo(first - dt.timedelta(days=1), last)}

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from app import timeline
-from app.domain import DailyEnergy, Direction, PricingOption, TempoColor, UsagePoint
+from app.domain import DailyEnergy, Direction, PricingOption, TempoColor, UsagePoint, subscribed_power
 from app.exporters.homeassistant.hourly import WM_PER_KWH, classifier_for, hourly_energy
 from app.pricing.balance import production_point_of, self_consumed_by_day, self_consumption_rate
 from app.pricing.source import CostSource
@@ -235,7 +235,7 @@ async def _point_entities(
                 )
         peaks = await store.max_power(pdl, yesterday, yesterday)
         contract = await store.contract(pdl)
-        subscribed = (contract.subscribed_power_kva if contract else None) or point.subscribed_power_kva
+        subscribed = subscribed_power(contract, point)
         peak = peaks[0] if peaks else None
         out.append(
             Entity(
