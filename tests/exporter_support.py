@@ -16,8 +16,9 @@ from pathlib import Path
 
 import aiohttp
 
-from app.service import Service
-from tests.support import AiohttpServer, Clock, make_service, start_simulator
+from tests.support import synced_service
+
+__all__ = ["synced_service"]  # re-exported: the exporter tests import it from here
 
 STARTUP_TIMEOUT = 60.0
 
@@ -155,17 +156,3 @@ def make_certificates(tmp: Path) -> tuple[Path, Path, Path]:
         "-days", "2", "-extfile", str(ext), "-out", str(cert))  # fmt: skip
     os.chmod(key, 0o644)
     return ca, cert, key
-
-
-async def synced_service(
-    aiohttp_server: AiohttpServer, tmp_path: Path, clock: Clock | None = None
-) -> Service:
-    """A started service (no schedule) that has synced the three demo usage points."""
-    clock = clock or Clock()
-    server, _ = await start_simulator(aiohttp_server, clock)
-    service = make_service(tmp_path, str(server.make_url("/")), clock)
-    await service.start(schedule=False)
-    await service.sync()
-    assert service.exporters is not None
-    await service.exporters.wait_idle()
-    return service

@@ -84,3 +84,17 @@ def data_requests(state: SimulatorState, usage_point_id: str | None = None) -> l
         for r in state.requests
         if r.counted and (usage_point_id is None or r.usage_point_id == usage_point_id)
     ]
+
+
+async def synced_service(
+    aiohttp_server: AiohttpServer, tmp_path: Path, clock: Clock | None = None
+) -> Service:
+    """A started service (no schedule) that has synced the three demo usage points."""
+    clock = clock or Clock()
+    server, _ = await start_simulator(aiohttp_server, clock)
+    service = make_service(tmp_path, str(server.make_url("/")), clock)
+    await service.start(schedule=False)
+    await service.sync()
+    assert service.exporters is not None
+    await service.exporters.wait_idle()
+    return service

@@ -25,7 +25,7 @@ from app.web import pages
 from app.web.api import api_paths
 from app.web.app import create_app
 from app.web.charts import VIEWS, Period, bucket_keys, bucket_of, curve_chart, in_offpeak, windows
-from tests.support import AiohttpServer, Clock, make_service, start_simulator
+from tests.support import AiohttpServer, synced_service
 
 AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 HPHC, BASE, TEMPO = "09222222222222", "09111111111111", "09333333333333"
@@ -33,19 +33,10 @@ CENT = Decimal("0.01")
 ABSOLUTE_URL = re.compile(r'(?:href|src|action)="/(?!/)')
 
 
-async def _synced(aiohttp_server: AiohttpServer, tmp_path: Path) -> Service:
-    clock = Clock()
-    server, _ = await start_simulator(aiohttp_server, clock)
-    service = make_service(tmp_path, str(server.make_url("/")), clock)
-    await service.start(schedule=False)
-    await service.sync()
-    return service
-
-
 async def test_chart_api_matches_the_store_and_downloads_as_csv(
     aiohttp_server: AiohttpServer, aiohttp_client: AiohttpClient, tmp_path: Path
 ) -> None:
-    service = await _synced(aiohttp_server, tmp_path)
+    service = await synced_service(aiohttp_server, tmp_path)
     assert service.store is not None
     app = create_app(service)
     client = await aiohttp_client(app)
@@ -243,7 +234,7 @@ async def test_offpeak_split_in_sql_matches_paris_wall_clock_across_dst(store: A
 async def test_cost_page_charts_show_the_pricing_engines_figures(
     aiohttp_server: AiohttpServer, aiohttp_client: AiohttpClient, tmp_path: Path
 ) -> None:
-    service = await _synced(aiohttp_server, tmp_path)
+    service = await synced_service(aiohttp_server, tmp_path)
     assert service.store is not None
     client = await aiohttp_client(create_app(service))
     today = dt.date(2026, 11, 28)
@@ -336,7 +327,7 @@ async def test_the_users_offpeak_hours_drive_every_peak_offpeak_split(
 ) -> None:
     from app.exporters.homeassistant.hourly import classifier_for
 
-    service = await _synced(aiohttp_server, tmp_path)
+    service = await synced_service(aiohttp_server, tmp_path)
     assert service.store is not None
     client = await aiohttp_client(create_app(service))
     split_url = f"/api/split?pdl={HPHC}&view=month&end=2026-11-27"
