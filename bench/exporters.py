@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
 from app.domain import Direction
 from app.exporters.victoriametrics import VictoriaMetricsExporter
@@ -27,17 +26,9 @@ from app.gateway.simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimulatorC
 from app.service import Service
 from app.settings import Secret, Settings
 from app.web.app import create_app
+from bench._serve import serve
 
 NOW = dt.datetime.now(dt.UTC).replace(hour=10, minute=0, second=0, microsecond=0)
-
-
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
 
 
 def _free_port() -> int:
@@ -47,7 +38,7 @@ def _free_port() -> int:
 
 
 async def bench(tmp: Path) -> None:
-    simulator, gateway_url = await _serve(create_simulator_app(SimulatorConfig(clock=lambda: NOW)))
+    simulator, gateway_url = await serve(create_simulator_app(SimulatorConfig(clock=lambda: NOW)))
     settings = Settings(
         client_id=Secret(DEMO_CLIENT_ID),
         client_secret=Secret(DEMO_CLIENT_SECRET),
@@ -62,7 +53,7 @@ async def bench(tmp: Path) -> None:
     await manager.save("prometheus", {"enabled": True})
     await manager.wait_idle()
 
-    web_runner, web_url = await _serve(create_app(service))
+    web_runner, web_url = await serve(create_app(service))
     timings: list[float] = []
     async with aiohttp.ClientSession() as session:
         for i in range(220):

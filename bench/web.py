@@ -32,6 +32,7 @@ from app.web.api import ANSWER_CACHE, SPLIT_CACHE, warm_split_cache
 from app.web.app import create_app
 from app.web.pages import all_pages
 from app.web.pricing_pages import PRICING_DATA, cached_data
+from bench._serve import serve
 
 VIEWS = ("month", "year")
 PRICED = (("consumption_euro", "month"), ("consumption_euro", "year"), ("simulation", ""), ("bilan", ""))
@@ -54,15 +55,6 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18] * 1000
 
 
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
-
-
 async def _measure(
     session: aiohttp.ClientSession, url: str, count: int, cold: Callable[[], None] | None = None
 ) -> tuple[float, float, int]:
@@ -83,7 +75,7 @@ async def _measure(
 
 
 async def main(data_dir: Path) -> int:
-    simulator, gateway_url = await _serve(create_simulator_app(SimulatorConfig(clock=lambda: NOW)))
+    simulator, gateway_url = await serve(create_simulator_app(SimulatorConfig(clock=lambda: NOW)))
     settings = Settings(
         client_id=Secret(DEMO_CLIENT_ID),
         client_secret=Secret(DEMO_CLIENT_SECRET),
@@ -98,7 +90,7 @@ async def main(data_dir: Path) -> int:
     print("data: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()) if v))
     app = create_app(service)
     app.middlewares.insert(0, _timer)
-    runner, base = await _serve(app)
+    runner, base = await serve(app)
     warmups = []
     for _ in range(5):
         app[SPLIT_CACHE].clear()
