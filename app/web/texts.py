@@ -103,6 +103,13 @@ PAGE_TEXTS: Mapping[str, Mapping[str, str]] = {
         "syncing_refresh": "Synchronisation en cours : la page se met à jour toute seule.",
         "api_docs": "API JSON",
         "bad_value": "Valeur illisible ignorée",
+        "option_BASE": "Base",
+        "option_HC_HP": "Heures pleines / Heures creuses",
+        "option_HC_WEEKEND": "Heures creuses + week-end",
+        "option_TEMPO": "Tempo",
+        "option_EJP": "EJP",
+        "option_SEASONAL": "Saisonnier (hiver / été)",
+        "option_UNKNOWN": "Inconnue",
     },
     "en": {
         "nav_consumption_kwh": "Consumption (kWh)",
@@ -184,6 +191,13 @@ PAGE_TEXTS: Mapping[str, Mapping[str, str]] = {
         "syncing_refresh": "Sync running: this page updates by itself.",
         "api_docs": "JSON API",
         "bad_value": "Unreadable value ignored",
+        "option_BASE": "Base",
+        "option_HC_HP": "Peak / off-peak hours",
+        "option_HC_WEEKEND": "Off-peak hours + weekend",
+        "option_TEMPO": "Tempo",
+        "option_EJP": "EJP",
+        "option_SEASONAL": "Seasonal (winter / summer)",
+        "option_UNKNOWN": "Unknown",
     },
 }
 
