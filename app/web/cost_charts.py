@@ -173,7 +173,7 @@ def ranking_chart(simulation: Mapping[str, Any], lang: str) -> Chart:
     return {
         "x": "category",
         "labels": [_offer_label(row, lang) for row in offers],
-        "axis_labels": [_offer_label(row, lang) for row in offers],
+        "horizontal": True,  # one row per offer: the names stay readable on a phone
         "keys": [row["offer_id"] for row in offers],
         "unit": "€",
         "series": [
