@@ -202,11 +202,12 @@ def months_chart(simulation: Mapping[str, Any], lang: str) -> Chart:
         months.append(first)
         first = timeline.add_months(first, 1)
     shown: list[tuple[str, str, Mapping[str, Any]]] = []
+    colon = "\u00a0: " if lang == "fr" else ": "
     if current is not None:
         own = "current_is_best" if best is current else "current_offer"
-        shown.append((f"{text(lang, own)} : {_offer_label(current, lang)}", "--c-cons", current))
+        shown.append((f"{text(lang, own)}{colon}{_offer_label(current, lang)}", "--c-cons", current))
     if best is not None and best is not current:
-        shown.append((f"{text(lang, 'best_offer')} : {_offer_label(best, lang)}", "--c-best", best))
+        shown.append((f"{text(lang, 'best_offer')}{colon}{_offer_label(best, lang)}", "--c-best", best))
     return {
         **_category("month", [m.isoformat() for m in months], lang),
         "unit": "€",

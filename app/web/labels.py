@@ -119,6 +119,14 @@ def month_label(key: str, lang: str) -> str:
     return period_label(f"{key}-01", "month", lang)
 
 
+def day_label(value: Any, lang: str) -> str:
+    """A YYYY-MM-DD date as a person writes it (28/11/2026); anything else as it is."""
+    try:
+        return dt.date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
+
+
 def setup_filters(app: web.Application) -> None:
     env = aiohttp_jinja2.get_env(app)
     env.filters.update(
@@ -132,4 +140,5 @@ def setup_filters(app: web.Application) -> None:
         percent=percent,
         period_label=period_label,
         month_label=month_label,
+        day_label=day_label,
     )

@@ -112,6 +112,7 @@ async def base_context(request: web.Request) -> dict[str, Any]:
         "other_lang": query["lang"],
         "lang_switch": "?" + urlencode(query),
         "t": ui_texts(lang),
+        "menu_label": ui_texts(lang)["menu"],  # pages that bring their own `t` keep the menu's name
         "nav": [
             {
                 "href": "./" + page.route.lstrip("/") + "?" + urlencode({**keep, "lang": lang}),
