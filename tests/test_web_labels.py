@@ -54,6 +54,7 @@ def test_engine_strings_and_watt_hours() -> None:
     assert labels.kwh(6_369_700, "fr") == "6\u202f369,7"
     assert labels.kwh(6_369_700, "en") == "6,369.7"
     assert labels.percent(39.6, "fr") == "39,6\u00a0%"
+    assert labels.percent(-2.4, "en") == "-2.4%"
     assert labels.percent(None, "fr") == "—"
 
 

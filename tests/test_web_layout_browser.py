@@ -28,6 +28,8 @@ ID_PATTERN = re.compile(r"[a-z]+(-[a-z0-9]+){3,}")
 SNAKE_KEY = re.compile(r"\b[a-z]+(_[a-z0-9]+)+\b")  # tempo_blue_hc, hc_share...
 WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 LOCALES = {"fr": "fr-FR", "en": "en-GB"}
+# The cost page of the Tempo point too: its many tariff buckets are the longest table.
+MORE_PAGES = [f"consumption_euro?pdl={TEMPO_PDL}"]
 COMBINATIONS = [(w, lang, theme) for w in WIDTHS for lang in LOCALES for theme in ("light", "dark")]
 
 # Every string a person reads: the page's rendered text, the choices of its selects and the labels
@@ -73,8 +75,8 @@ def test_every_page_fits_the_screen_and_reads_as_words(
     too_wide: dict[str, Any] = {}
     ids: dict[str, list[str]] = {}
     checked: dict[str, int] = {}
-    for route in _pages():
-        name = route or "dashboard"
+    for route in [*_pages(), *MORE_PAGES]:
+        name = route.replace("?pdl=", "-") or "dashboard"
         charts = _load(page, ingress + route)
         for chart in charts:
             assert chart["drawn"] in ("1", "empty"), f"{name}: chart {chart['id']} failed: {chart}"

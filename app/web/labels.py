@@ -102,7 +102,9 @@ def bucket_label(bucket: str, lang: str) -> str:
 
 
 def percent(value: Any, lang: str, digits: int = 1) -> str:
-    return "—" if value is None else f"{decimal(value, lang, digits)}{NBSP}%"
+    if value is None:
+        return "—"
+    return f"{decimal(value, lang, digits)}{NBSP if lang == 'fr' else ''}%"
 
 
 def period_label(key: str, view: str, lang: str) -> str:

@@ -110,6 +110,9 @@ PAGE_TEXTS: Mapping[str, Mapping[str, str]] = {
         "option_EJP": "EJP",
         "option_SEASONAL": "Saisonnier (hiver / été)",
         "option_UNKNOWN": "Inconnue",
+        "contract_status_SERVC": "en service",
+        "contract_status_RESIL": "résilié",
+        "meter_type_AMM": "compteur communicant (Linky)",
     },
     "en": {
         "nav_consumption_kwh": "Consumption (kWh)",
@@ -198,6 +201,9 @@ PAGE_TEXTS: Mapping[str, Mapping[str, str]] = {
         "option_EJP": "EJP",
         "option_SEASONAL": "Seasonal (winter / summer)",
         "option_UNKNOWN": "Unknown",
+        "contract_status_SERVC": "in service",
+        "contract_status_RESIL": "terminated",
+        "meter_type_AMM": "smart meter (Linky)",
     },
 }
 
