@@ -76,6 +76,14 @@ def test_pricing_options_and_buckets_have_names_in_both_languages() -> None:
     assert labels.bucket_label("tempo_blue_hc", "fr") == "Tempo bleu HC"
     assert labels.bucket_label("hp", "en") == "Peak hours"
     assert labels.bucket_label("mystery", "en") == "mystery"
+    row = {"tempo_red_hp": 1, "tempo_blue_hp": 2, "zz": 3, "tempo_white_hc": 4, "tempo_blue_hc": 5}
+    assert [name for name, _ in labels.ordered_buckets(row)] == [
+        "tempo_blue_hc",
+        "tempo_blue_hp",
+        "tempo_white_hc",
+        "tempo_red_hp",
+        "zz",
+    ]
 
 
 def test_periods_and_days_are_written_as_words() -> None:

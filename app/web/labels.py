@@ -101,6 +101,14 @@ def bucket_label(bucket: str, lang: str) -> str:
     return bucket if label == f"bucket_{bucket}" else label
 
 
+def ordered_buckets(buckets: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """A row's tariff buckets in the charts' order (blue, white, red; off-peak before peak)."""
+    from app.web.cost_charts import BUCKET_ORDER
+
+    rank = {name: i for i, name in enumerate(BUCKET_ORDER)}
+    return sorted(buckets.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
+
+
 def percent(value: Any, lang: str, digits: int = 1) -> str:
     if value is None:
         return "—"
@@ -140,6 +148,7 @@ def setup_filters(app: web.Application) -> None:
         point_label=point_label,
         bucket_label=bucket_label,
         percent=percent,
+        ordered_buckets=ordered_buckets,
         period_label=period_label,
         month_label=month_label,
         day_label=day_label,
