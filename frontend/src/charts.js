@@ -302,7 +302,7 @@ function horizontalBars(options, el, data) {
   const width = Math.max(280, el.clientWidth);
   const room = Math.min(Math.max(...labels.map(textWidth), 60) + 14, Math.round(width * 0.45));
   const wrapped = labels.map((l) => wrapLabel(l, room - 14));
-  const rowHeight = Math.max(30, Math.max(...wrapped.map((l) => l.length)) * AXIS_LINE + 10);
+  const rowHeight = Math.max(34, Math.max(...wrapped.map((l) => l.length)) * AXIS_LINE + 20);
   options.height = Math.max(180, labels.length * rowHeight + 60);
   options.scales.x.ori = 1;
   options.scales.x.dir = -1; // the first (cheapest) offer at the top
