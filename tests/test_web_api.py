@@ -256,7 +256,8 @@ async def test_cost_page_charts_show_the_pricing_engines_figures(
     assert sum(parts.values()) == pytest.approx(float(october.total_eur), abs=0.02)
     # ... and the page's table shows that month's total under the chart.
     page = await (await client.get(f"/consumption_euro?pdl={HPHC}&period=month")).text()
-    assert f"<td>{october.total_eur.quantize(CENT)}</td>" in page
+    # (written the French way: decimal comma)
+    assert f'class="row-total">{str(october.total_eur.quantize(CENT)).replace(".", ",")}</td>' in page
     assert 'data-src="api/cost?pdl=09222222222222&amp;lang=fr&amp;period=month"' in page
     tempo = await (await client.get(f"/api/cost?pdl={TEMPO}&period=year&lang=en")).json()
     assert {"Tempo blue peak", "Tempo red off-peak", "Subscription"} <= {s["label"] for s in tempo["series"]}

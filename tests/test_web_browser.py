@@ -251,7 +251,7 @@ def test_dashboard_shows_points_contracts_coverage_and_links(browser: Browser, i
     hphc = page.locator(f"#pdl-{HPHC_PDL}")
     assert "Maison chauffage électrique" in hphc.inner_text()
     assert "9 kVA" in hphc.inner_text()
-    assert hphc.locator(".pricing-option").inner_text() == "HC_HP"
+    assert hphc.locator(".pricing-option").inner_text() == "Heures pleines / Heures creuses"
     assert hphc.locator(".coverage").count() == 3
     assert "→" in hphc.locator(".coverage").first.inner_text()
     # Links lead to the chart pages under the ingress prefix, for that usage point.

@@ -281,6 +281,7 @@ async def curve_chart(
         "start": start_epoch,
         "step": step,
         "unit": "W",
+        "total_unit": "kWh",  # the curve is power; its total over the span is energy
         "series": [{"label": text(lang, "average_power"), "kind": "line", "color": color, "values": values}],
         "total": _kwh(total_wh),
     }

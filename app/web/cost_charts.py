@@ -13,6 +13,7 @@ from typing import Any
 from app import timeline
 from app.web import texts
 from app.web.charts import Chart, View, bucket_label
+from app.web.labels import offer_label
 from app.web.texts import MONTHS
 
 COST_PERIODS: tuple[View, ...] = ("day", "month", "year")
@@ -158,8 +159,8 @@ def cost_chart(summary: Mapping[str, Any], period: View, lang: str) -> Chart:
     return chart
 
 
-def _offer_label(row: Mapping[str, Any]) -> str:
-    return f"{row['provider']} {row['name']} ({row['option']})"
+def _offer_label(row: Mapping[str, Any], lang: str) -> str:
+    return offer_label(row, lang)
 
 
 def ranking_chart(simulation: Mapping[str, Any], lang: str) -> Chart:
@@ -171,8 +172,8 @@ def ranking_chart(simulation: Mapping[str, Any], lang: str) -> Chart:
     pairs = list(zip(values, (row["offer_id"] == current for row in offers), strict=True))
     return {
         "x": "category",
-        "labels": [_offer_label(row) for row in offers],
-        "axis_labels": [f"{row['rank']}. {row['option']}" for row in offers],
+        "labels": [_offer_label(row, lang) for row in offers],
+        "horizontal": True,  # one row per offer: the names stay readable on a phone
         "keys": [row["offer_id"] for row in offers],
         "unit": "€",
         "series": [
@@ -201,11 +202,12 @@ def months_chart(simulation: Mapping[str, Any], lang: str) -> Chart:
         months.append(first)
         first = timeline.add_months(first, 1)
     shown: list[tuple[str, str, Mapping[str, Any]]] = []
+    colon = "\u00a0: " if lang == "fr" else ": "
     if current is not None:
         own = "current_is_best" if best is current else "current_offer"
-        shown.append((f"{text(lang, own)} : {_offer_label(current)}", "--c-cons", current))
+        shown.append((f"{text(lang, own)}{colon}{_offer_label(current, lang)}", "--c-cons", current))
     if best is not None and best is not current:
-        shown.append((f"{text(lang, 'best_offer')} : {_offer_label(best)}", "--c-best", best))
+        shown.append((f"{text(lang, 'best_offer')}{colon}{_offer_label(best, lang)}", "--c-best", best))
     return {
         **_category("month", [m.isoformat() for m in months], lang),
         "unit": "€",

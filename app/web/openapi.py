@@ -194,6 +194,8 @@ _SCHEMAS: dict[str, Any] = {
             "step": {"type": "integer", "description": "seconds between slots (regular grid)"},
             "unit": {"type": "string"},
             "total": {"type": ["number", "null"]},
+            "total_unit": {"type": "string", "description": "unit of `total` when it differs from `unit`"},
+            "horizontal": {"type": "boolean", "description": "category bars laid out sideways"},
             "series": {
                 "type": "array",
                 "items": {

@@ -112,6 +112,7 @@ async def base_context(request: web.Request) -> dict[str, Any]:
         "other_lang": query["lang"],
         "lang_switch": "?" + urlencode(query),
         "t": ui_texts(lang),
+        "menu_label": ui_texts(lang)["menu"],  # pages that bring their own `t` keep the menu's name
         "nav": [
             {
                 "href": "./" + page.route.lstrip("/") + "?" + urlencode({**keep, "lang": lang}),
@@ -360,8 +361,9 @@ async def compression_middleware(request: web.Request, handler: Handler) -> web.
 
 def setup_pages(app: web.Application) -> None:
     """Register the layout's context, the chart pages and their JSON API on the app."""
-    from app.web import api
+    from app.web import api, labels
 
+    labels.setup_filters(app)
     app[NAV_CACHE] = {}
     app[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY] = [base_context]
     app.middlewares.append(aiohttp_jinja2.context_processors_middleware)

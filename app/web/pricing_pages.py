@@ -191,6 +191,9 @@ async def consumption_euro_data(store: Store, pdl: str, period: str, today: dt.d
         "usage_point_id": pdl,
         "period": period,
         "offer": offer.id if offer else None,
+        "offer_name": None
+        if offer is None
+        else {"provider": offer.provider, "name": offer.name, "power_kva": offer.power_kva},
         **costs_summary(costs, period),
         "warnings": await source.warnings(pdl, offer, first, today),
     }
@@ -300,7 +303,8 @@ def _lang(request: web.Request) -> str:
 async def _context(request: web.Request, page: str) -> dict[str, Any]:
     lang = _lang(request)
     store = _service(request).store
-    points = [p.usage_point_id for p in await store.usage_points()] if store is not None else []
+    known = await store.usage_points() if store is not None else []
+    points = [p.usage_point_id for p in known]
     requested = request.query.get("pdl")
     pdl = requested if requested in points else (points[0] if points else None)
     return {
@@ -310,6 +314,7 @@ async def _context(request: web.Request, page: str) -> dict[str, Any]:
         "page": page,
         "pdl": pdl,
         "points": points,
+        "point_names": {p.usage_point_id: p.name for p in known},
         "notice": request.query.get("notice"),
         "error": None,
     }

@@ -43,8 +43,11 @@ function formatX(data, value) {
   return fullFormat.format(new Date(value * 1000));
 }
 
+const moneyFormat = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
 function formatValue(value, unit) {
-  return value === null || value === undefined ? "–" : `${numberFormat.format(value)} ${unit || ""}`.trim();
+  if (value === null || value === undefined) return "–";
+  return `${(unit === "€" ? moneyFormat : numberFormat).format(value)} ${unit || ""}`.trim();
 }
 
 function tooltipPlugin(data) {
@@ -177,16 +180,16 @@ function draw(el, data) {
         stroke: axisColor,
         grid: { stroke: gridColor, width: 1 },
         ticks: { stroke: gridColor },
-        space: category ? 64 : 70,
-        values: (u, splits) => splits.map((v) => {
-          if (category) return Number.isInteger(v) ? ((data.axis_labels || data.labels)[v] ?? "") : "";
+        space: 70,
+        values: (u, splits) => shownLabels(el, splits.map((v) => {
           const span = u.scales.x.max - u.scales.x.min;
           const when = new Date(v * 1000);
           if (span > 8 * 86400) return dayFormat.format(when);
           const hour = hourFormat.format(when);
           // Within a few days: the date at local midnight, the time elsewhere.
           return span > 86400 && /^0?0[:h.]00/.test(hour) ? dayFormat.format(when) : hour;
-        }),
+        })),
+        ...(category ? categoryAxis(el, data, extraUnits.length) : {}),
       },
       {
         stroke: axisColor,
@@ -227,11 +230,92 @@ function draw(el, data) {
   for (const unit of extraUnits) {
     options.scales[unit] = { range: (u, min, max) => [Math.min(0, min), Math.max(max, unit === "%" ? 100 : max)] };
   }
+  if (category && data.horizontal) horizontalBars(options, el, data);
   const plot = new uPlot(options, [x, ...order.map((i) => columns[i])], el);
   el.dataset.drawn = "1";
   el.dataset.points = String(x.length);
   el.dataset.series = String(data.series.length);
   return plot;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Axis labels of category charts. Every label when they fit side by side; otherwise a label every k
+// categories (k as small as the widest label allows, after trying it on two lines), never a label cut
+// or overlapping the next. `data.horizontal` charts (the offers ranking) lay their bars out sideways
+// with the full names, wrapped, on the left. The labels drawn are kept in `data-axis-labels` (tests).
+const AXIS_FONT = "12px system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif";
+const AXIS_LINE = 15; // px per line of an axis label
+const Y_AXIS_SIZE = 60 + 18; // values + unit label, as in draw()
+let measure = null;
+
+function textWidth(text) {
+  if (!measure) {
+    measure = document.createElement("canvas").getContext("2d");
+    measure.font = AXIS_FONT;
+  }
+  return measure ? measure.measureText(text).width : text.length * 7;
+}
+
+// A label broken at spaces into lines no wider than `width` px (a word wider than that stays whole).
+function wrapLabel(label, width) {
+  const lines = [];
+  for (const word of String(label).split(" ")) {
+    const last = lines.length ? lines[lines.length - 1] : null;
+    if (last !== null && textWidth(`${last} ${word}`) <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
+function shownLabels(el, labels) {
+  el.dataset.axisLabels = JSON.stringify(labels.filter((v) => v !== "" && v !== null && v !== undefined));
+  return labels;
+}
+
+function categoryAxis(el, data, extraAxes) {
+  const labels = (data.axis_labels || data.labels || []).map(String);
+  const count = Math.max(1, labels.length);
+  const plotWidth = Math.max(280, el.clientWidth) - Y_AXIS_SIZE * (1 + extraAxes) - 10;
+  const slot = plotWidth / count;
+  const widest = (lines) => Math.max(0, ...lines.map(textWidth)) + 10;
+  const oneLine = labels.map((l) => [l]);
+  const twoLines = labels.map((l) => {
+    const cut = l.lastIndexOf(" ");
+    return cut > 0 ? [l.slice(0, cut), l.slice(cut + 1)] : [l];
+  });
+  const stepOf = (split) => Math.max(1, Math.ceil(Math.max(...split.map(widest)) / slot));
+  const split = stepOf(twoLines) < stepOf(oneLine) ? twoLines : oneLine;
+  const step = stepOf(split);
+  const lines = Math.max(...split.map((l) => l.length));
+  // Keep the last category labelled (the latest period), count back from it.
+  const offset = (labels.length - 1) % step;
+  return {
+    font: AXIS_FONT,
+    size: 14 + lines * AXIS_LINE,
+    splits: (u, axis, min, max) => labels.map((_, i) => i).filter((i) => (i - offset) % step === 0 && i >= min && i <= max),
+    values: (u, splits) => shownLabels(el, splits.map((v) => (Number.isInteger(v) ? (split[v] || []).join("\n") : ""))),
+  };
+}
+
+function horizontalBars(options, el, data) {
+  const labels = (data.axis_labels || data.labels || []).map(String);
+  const width = Math.max(280, el.clientWidth);
+  const room = Math.min(Math.max(...labels.map(textWidth), 60) + 14, Math.round(width * 0.45));
+  const wrapped = labels.map((l) => wrapLabel(l, room - 14));
+  const rowHeight = Math.max(34, Math.max(...wrapped.map((l) => l.length)) * AXIS_LINE + 20);
+  options.height = Math.max(180, labels.length * rowHeight + 60);
+  options.scales.x.ori = 1;
+  options.scales.x.dir = -1; // the first (cheapest) offer at the top
+  options.scales.y = { ...(options.scales.y || {}), ori: 0 };
+  const [xAxis, yAxis] = options.axes;
+  xAxis.side = 3;
+  xAxis.size = room;
+  xAxis.splits = () => labels.map((_, i) => i);
+  xAxis.values = (u, splits) => shownLabels(el, splits.map((v) => (wrapped[v] || []).join("\n")));
+  xAxis.font = AXIS_FONT;
+  yAxis.side = 2;
+  yAxis.size = 36;
+  options.cursor = { ...options.cursor, drag: { x: false, y: false, setScale: false } };
 }
 
 async function load(el) {
