@@ -25,6 +25,7 @@ from app.exporters.base import ExportContext, ExporterError, MqttBroker
 from app.exporters.homeassistant import HomeAssistantDiscoveryExporter, HomeAssistantStatisticsExporter
 from app.exporters.homeassistant.websocket import HomeAssistantWebSocket
 from app.pricing.source import BucketCost
+from app.project import PROJECT_NAME, PROJECT_VERSION, REPOSITORY_URL
 from app.store import Store
 from app.store.tables import interval_reading
 from tests.ha_support import HomeAssistant
@@ -328,6 +329,15 @@ async def test_discovered_devices_and_entities_appear_in_home_assistant(
                 await asyncio.sleep(0.2)
             assert wanted <= set(registry)
             devices = {d["id"]: d for d in await ws.command("config/device_registry/list")}
+            entry = registry[f"myelectricaldata_{BASE}_consumption_yesterday"]
+            debug = await ws.command("mqtt/device/debug_info", device_id=entry["device_id"])
+        # HA's MQTT info for the entity names this program as the origin, not another project.
+        discovered = next(e for e in debug["entities"] if e["entity_id"] == entry["entity_id"])
+        assert discovered["discovery_data"]["payload"]["origin"] == {
+            "name": PROJECT_NAME,
+            "sw_version": PROJECT_VERSION,
+            "support_url": REPOSITORY_URL,
+        }
         device = devices[registry[f"myelectricaldata_{BASE}_consumption_yesterday"]["device_id"]]
         assert (device["name"], device["manufacturer"], device["model"], device["sw_version"]) == (
             "Linky Maison Base",
