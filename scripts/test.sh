@@ -60,11 +60,13 @@ if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/n
 fi
 npm run build --prefix frontend --silent
 
-# -- Home Assistant exporter (issue 4): a real Home Assistant core in its own venv on Python 3.13 ------
-# The e2e tests (tests/test_homeassistant_e2e.py) start it with a minimal configuration. Pinned: the newest
-# release that installs on Python 3.13.0; plus what its frontend, mqtt and recorder integrations import
-# (the tests run it with --skip-pip, offline). Skipped when the venv already has the pinned version.
-HA_VERSION=2025.4.4
+# -- Home Assistant exporter (issues 4, 19): two real Home Assistant cores, each in its own venv on Python
+# 3.13. Every e2e test that takes the `home_assistant` fixture runs on both (tests/ha_support.py HA_CORES):
+# 2025.4.4 in .ha-venv (the oldest release we test) and 2026.2.3 in .ha-venv-2026 (the newest release whose
+# Requires-Python admits 3.13; it asks for 3.13.2, so it is installed with --ignore-requires-python and the
+# tests start it with its interpreter check skipped). Each venv also gets what that release's frontend,
+# mqtt and recorder integrations import, pinned as in its homeassistant/package_constraints.txt (the tests
+# run it with --skip-pip, offline). A venv already holding its pinned version is left as it is.
 HA_PYTHON=${HA_PYTHON:-}
 if [ -z "$HA_PYTHON" ]; then
   # pyenv's interpreter first: its python3.13 shim fails outside a directory that selects 3.13.
@@ -75,14 +77,23 @@ fi
 if [ -z "$HA_PYTHON" ]; then
   echo "error: Python 3.13 is needed for the Home Assistant e2e tests (set HA_PYTHON)" >&2; exit 1
 fi
-if ! .ha-venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('homeassistant') != '$HA_VERSION')" 2>/dev/null; then
-  echo "installing Home Assistant $HA_VERSION in .ha-venv ($HA_PYTHON)"
-  rm -rf .ha-venv
-  "$HA_PYTHON" -m venv .ha-venv
-  .ha-venv/bin/pip install --quiet --disable-pip-version-check "homeassistant==$HA_VERSION" \
-    home-assistant-frontend==20250411.0 paho-mqtt==2.1.0 SQLAlchemy==2.0.39 fnv-hash-fast==1.4.0 \
-    psutil-home-assistant==0.0.1 Pillow==11.1.0 2> >(grep -v "is ignored" >&2)
-fi
+install_home_assistant() { # venv, version, pip arguments (pins)...
+  local venv=$1 version=$2
+  shift 2
+  if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('homeassistant') != '$version')" 2>/dev/null; then
+    echo "installing Home Assistant $version in $venv ($HA_PYTHON)"
+    rm -rf "$venv"
+    "$HA_PYTHON" -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "homeassistant==$version" "$@" \
+      2> >(grep -v "is ignored" >&2)
+  fi
+}
+install_home_assistant .ha-venv 2025.4.4 \
+  home-assistant-frontend==20250411.0 paho-mqtt==2.1.0 SQLAlchemy==2.0.39 fnv-hash-fast==1.4.0 \
+  psutil-home-assistant==0.0.1 Pillow==11.1.0
+install_home_assistant .ha-venv-2026 2026.2.3 --ignore-requires-python \
+  home-assistant-frontend==20260128.6 paho-mqtt==2.1.0 SQLAlchemy==2.0.41 fnv-hash-fast==1.6.0 \
+  psutil-home-assistant==0.0.1 Pillow==12.0.0
 
 echo "== ruff"
 ruff check app tests bench

@@ -34,6 +34,7 @@ SKIP_DIRS = {
     ".git",
     ".venv",
     ".ha-venv",
+    ".ha-venv-2026",
     "node_modules",
     "test-artifacts",
     "__pycache__",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.store import Store
-from tests.ha_support import HomeAssistant, Mosquitto, build_demo_data, start_home_assistant
+from tests.ha_support import HA_CORES, HaCore, HomeAssistant, Mosquitto, build_demo_data, start_home_assistant
 
 # =====================================================================================================
 # Store: real databases (SQLite file, PostgreSQL and MariaDB servers)
@@ -133,15 +133,25 @@ async def store(database_url: str, tmp_path: Path) -> AsyncIterator[Store]:
 
 
 # =====================================================================================================
-# Home Assistant exporter: one private Mosquitto and one real Home Assistant core per test session
-# (tests/ha_support.py), and the simulator's demo data synced once into a SQLite store that each test
-# copies.
+# Home Assistant exporter: one private Mosquitto and one real Home Assistant core per supported core
+# and test session (tests/ha_support.py HA_CORES; every test taking `home_assistant` runs on each, and
+# pytest groups the tests by core so that only one runs at a time), and the simulator's demo data synced
+# once into a SQLite store that each test copies.
 # =====================================================================================================
 
 
+@pytest.fixture(scope="session", params=HA_CORES, ids=lambda core: f"ha{core.version}")
+def ha_core(request: pytest.FixtureRequest) -> HaCore:
+    """The Home Assistant release under test (the test runs once per release in HA_CORES)."""
+    core: HaCore = request.param
+    return core
+
+
 @pytest.fixture(scope="session")
-def ha_mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
-    broker = Mosquitto(tmp_path_factory.mktemp("ha-mosquitto"))
+def ha_mosquitto(tmp_path_factory: pytest.TempPathFactory, ha_core: HaCore) -> Iterator[Mosquitto]:
+    """The broker of `ha_core`'s Home Assistant: a new one per core, so no retained discovery message
+    from a test on one core reaches the other."""
+    broker = Mosquitto(tmp_path_factory.mktemp(f"ha-mosquitto-{ha_core.version}"))
     broker.start()
     try:
         yield broker
@@ -151,9 +161,11 @@ def ha_mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto
 
 @pytest.fixture(scope="session")
 def home_assistant(
-    tmp_path_factory: pytest.TempPathFactory, ha_mosquitto: Mosquitto
+    tmp_path_factory: pytest.TempPathFactory, ha_mosquitto: Mosquitto, ha_core: HaCore
 ) -> Iterator[HomeAssistant]:
-    ha = start_home_assistant(tmp_path_factory.mktemp("home-assistant"), ha_mosquitto)
+    ha = start_home_assistant(
+        tmp_path_factory.mktemp(f"home-assistant-{ha_core.version}"), ha_mosquitto, ha_core
+    )
     try:
         yield ha
     finally:

@@ -16,11 +16,13 @@ from typing import Any
 import aiomqtt
 import pytest
 
+import app
 from app import timeline
 from app.domain import Direction
 from app.exporters.base import ExportContext, MqttBroker
 from app.exporters.homeassistant import HomeAssistantDiscoveryExporter
 from app.pricing.source import BucketCost
+from app.project import PROJECT_NAME, REPOSITORY_URL
 from app.store import Store
 from tests.ha_support import REPO, Mosquitto
 from tests.support import NOW, Clock
@@ -130,7 +132,13 @@ async def test_device_discovery_payloads_are_retained_and_match_the_store(
         assert config["device"]["model"] == "Linky"
         assert config["device"]["sw_version"] == "1.2.3"
         assert config["device"]["configuration_url"] == panel
-        assert config["origin"]["name"] == "MyElectricalData"
+        # The origin is this program (name, its own version, its own repository), whatever the device says.
+        assert config["origin"] == {
+            "name": PROJECT_NAME,
+            "sw_version": app.__version__,
+            "support_url": REPOSITORY_URL,
+        }
+        assert "myelectricaldata_import" not in json.dumps(config["origin"])
         yesterday = config["components"]["consumption_yesterday"]
         assert yesterday["platform"] == "sensor"
         assert yesterday["unique_id"] == f"myelectricaldata_{HPHC}_consumption_yesterday"

@@ -25,10 +25,12 @@ from app.exporters.base import ExportContext, ExporterError, MqttBroker
 from app.exporters.homeassistant import HomeAssistantDiscoveryExporter, HomeAssistantStatisticsExporter
 from app.exporters.homeassistant.websocket import HomeAssistantWebSocket
 from app.pricing.source import BucketCost
+from app.project import PROJECT_NAME, PROJECT_VERSION, REPOSITORY_URL
 from app.store import Store
 from app.store.tables import interval_reading
 from tests.ha_support import HomeAssistant
 from tests.support import NOW, Clock
+from tests.test_homeassistant_statistics_contract import check_import_2026_11
 
 pytestmark = pytest.mark.e2e
 
@@ -147,6 +149,44 @@ async def test_statistics_are_listed_and_match_the_stored_hourly_energy(
     daily = await demo_store.daily(BASE, Direction.CONSUMPTION, old_day, old_day)
     assert [start_of(r) for r in rows] == [timeline.day_start_utc(old_day)]
     assert rows[0]["state"] == pytest.approx(daily[0].wh / 1000, abs=1e-6)
+
+
+async def test_the_import_has_the_shape_this_core_accepts(
+    home_assistant: HomeAssistant, demo_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2025.11 on: mean_type + unit_class (the 2026.11 contract), and the core logs no deprecation;
+    before: has_mean. What the recorder stored says the same."""
+    sent: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    real_command = HomeAssistantWebSocket.command
+
+    async def recording(self: HomeAssistantWebSocket, kind: str, **fields: Any) -> Any:
+        if kind == "recorder/import_statistics":
+            sent.append((fields["metadata"], fields["stats"]))
+        return await real_command(self, kind, **fields)
+
+    monkeypatch.setattr(HomeAssistantWebSocket, "command", recording)
+    await exporter(home_assistant, demo_store, costs=FlatPrice(demo_store)).export()
+    assert sent
+    energy_id, cost_id = f"myelectricaldata:consumption_{HPHC}", f"myelectricaldata:consumption_{HPHC}_cost"
+    async with HomeAssistantWebSocket(home_assistant.url + "/api/websocket", home_assistant.token) as ws:
+        stored = {
+            m["statistic_id"]: m
+            for m in await ws.command("recorder/get_statistics_metadata", statistic_ids=[energy_id, cost_id])
+        }
+    if home_assistant.core.imports_mean_type:
+        for meta, rows in sent:
+            check_import_2026_11(meta, rows)
+        assert (stored[energy_id]["mean_type"], stored[energy_id]["unit_class"]) == (0, "energy")
+        assert (stored[cost_id]["mean_type"], stored[cost_id]["unit_class"]) == (0, None)
+        log = (home_assistant.config_dir / "stdout.log").read_text(errors="replace")
+        assert "import_statistics called without" not in log  # HA's deprecation warning, any test
+    else:
+        for meta, _ in sent:
+            assert meta["has_mean"] is False
+            assert "mean_type" not in meta and "unit_class" not in meta
+        assert stored[energy_id]["has_mean"] is False
+    assert stored[energy_id]["statistics_unit_of_measurement"] == "kWh"
+    assert stored[cost_id]["statistics_unit_of_measurement"] == "EUR"
 
 
 async def test_a_second_export_adds_nothing_twice(home_assistant: HomeAssistant, demo_store: Store) -> None:
@@ -289,6 +329,15 @@ async def test_discovered_devices_and_entities_appear_in_home_assistant(
                 await asyncio.sleep(0.2)
             assert wanted <= set(registry)
             devices = {d["id"]: d for d in await ws.command("config/device_registry/list")}
+            entry = registry[f"myelectricaldata_{BASE}_consumption_yesterday"]
+            debug = await ws.command("mqtt/device/debug_info", device_id=entry["device_id"])
+        # HA's MQTT info for the entity names this program as the origin, not another project.
+        discovered = next(e for e in debug["entities"] if e["entity_id"] == entry["entity_id"])
+        assert discovered["discovery_data"]["payload"]["origin"] == {
+            "name": PROJECT_NAME,
+            "sw_version": PROJECT_VERSION,
+            "support_url": REPOSITORY_URL,
+        }
         device = devices[registry[f"myelectricaldata_{BASE}_consumption_yesterday"]["device_id"]]
         assert (device["name"], device["manufacturer"], device["model"], device["sw_version"]) == (
             "Linky Maison Base",
@@ -297,6 +346,18 @@ async def test_discovered_devices_and_entities_appear_in_home_assistant(
             "1.2.3",
         )
         assert registry[f"myelectricaldata_{BASE}_consumption_yesterday"]["platform"] == "mqtt"
+        # Entity ids: 2025.10 on, the `default_entity_id` we send; before, HA's slug of the device and
+        # entity names (and `default_entity_id` ignored).
+        for unique_id in wanted:
+            entity_id = registry[unique_id]["entity_id"]
+            if home_assistant.core.entity_ids_from_default_entity_id:
+                assert entity_id == f"sensor.{unique_id}"
+            else:
+                assert entity_id != f"sensor.{unique_id}"
+        if not home_assistant.core.entity_ids_from_default_entity_id:
+            assert registry[f"myelectricaldata_{BASE}_consumption_yesterday"]["entity_id"] == (
+                "sensor.linky_maison_base_consumption_yesterday"
+            )
 
         async def state(unique_id: str) -> dict[str, Any]:
             entity_id = registry[unique_id]["entity_id"]
@@ -347,4 +408,4 @@ async def test_a_wrong_token_gives_an_actionable_error_and_no_secret(
     assert bad.status.last_error is not None
     assert "not-a-valid-token-123" not in bad.status.last_error
     good = exporter(home_assistant, demo_store)
-    assert (await good.test_connection()).startswith("Home Assistant 2025.4.4")
+    assert (await good.test_connection()).startswith(f"Home Assistant {home_assistant.core.version} ")

@@ -25,11 +25,11 @@ import voluptuous as vol
 
 from app.exporters.base import BaseExporter, ExporterError, ExportResult, MqttBroker
 from app.exporters.homeassistant.sensors import GROUPS, Device, Entity, compute_sensors
+from app.project import PROJECT_NAME, PROJECT_VERSION, REPOSITORY_URL
 
 log = logging.getLogger(__name__)
 
 PUBLISHED_KEY = "homeassistant_discovery_published"
-ORIGIN_URL = "https://github.com/MyElectricalData/myelectricaldata_import"
 MAX_BACKOFF = 60.0
 
 
@@ -230,8 +230,10 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
             payload["configuration_url"] = url
         return payload
 
-    def _origin(self) -> dict[str, Any]:
-        return {"name": "MyElectricalData", "sw_version": self.context.version, "support_url": ORIGIN_URL}
+    @staticmethod
+    def _origin() -> dict[str, Any]:
+        """Who publishes these entities (shown by HA in the MQTT info of each one): this program."""
+        return {"name": PROJECT_NAME, "sw_version": PROJECT_VERSION, "support_url": REPOSITORY_URL}
 
     def _component(self, entity: Entity) -> dict[str, Any]:
         topic = f"{self.base}/{entity.device}/{entity.key}"

@@ -120,7 +120,21 @@ def statistic_specs(point: UsagePoint, buckets: list[str], with_costs: bool) -> 
     return specs
 
 
+def core_release(ha_version: str) -> tuple[int, int]:
+    """(year, month) of the core; ExporterError when the version names no release: the metadata
+    shapes before and after 2025.11 exclude each other, and a guess could lose every import."""
+    release = version_tuple(ha_version)
+    if release is None:
+        raise ExporterError(
+            f"Home Assistant did not report a usable version ({ha_version!r}): the statistics format "
+            "depends on it (mean_type and unit_class from 2025.11, has_mean before), so nothing was "
+            "sent. Check that the Home Assistant URL points at Home Assistant itself."
+        )
+    return release
+
+
 def metadata(spec: StatisticSpec, ha_version: str) -> dict[str, Any]:
+    """The import metadata in the shape the core of `ha_version` accepts."""
     meta: dict[str, Any] = {
         "source": SOURCE,
         "statistic_id": spec.statistic_id,
@@ -128,7 +142,7 @@ def metadata(spec: StatisticSpec, ha_version: str) -> dict[str, Any]:
         "unit_of_measurement": spec.unit,
         "has_sum": True,
     }
-    if version_tuple(ha_version) >= MEAN_TYPE_SINCE:
+    if core_release(ha_version) >= MEAN_TYPE_SINCE:
         meta["mean_type"] = 0
         meta["unit_class"] = None if spec.cost else "energy"
     else:
@@ -242,6 +256,7 @@ class HomeAssistantStatisticsExporter(BaseExporter):
         async with self._socket() as ws:
             self.status.connected = True
             ha_version = str((await ws.command("get_config")).get("version", ws.ha_version))
+            core_release(ha_version)  # refuse an unknown core before reading the store
             coverage = await store.all_coverage()
             for point in await store.usage_points():
                 pdl = point.usage_point_id

@@ -137,13 +137,15 @@ class HomeAssistantWebSocket:
         return answer.get("result")
 
 
-def version_tuple(version: str) -> tuple[int, int]:
-    """'2025.4.4' -> (2025, 4); 'dev' or '' -> a high version (newest behaviour)."""
-    parts = version.split(".")
+def version_tuple(version: str) -> tuple[int, int] | None:
+    """'2025.4.4' -> (2025, 4), '2026.12.0.dev20261120' -> (2026, 12); None when it names no release
+    ('', 'dev', 'unknown'): the caller must not guess what such a core accepts."""
+    parts = version.strip().split(".")
     try:
-        return int(parts[0]), int(parts[1])
+        year, month = int(parts[0]), int(parts[1])
     except (IndexError, ValueError):
-        return (9999, 0)
+        return None
+    return (year, month) if year >= 2000 and 1 <= month <= 12 else None
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,0 +1,13 @@
+"""This program's own identity, in one place: what it calls itself to other programs and where its
+users find help (MQTT discovery `origin`, ...).
+
+REPOSITORY_URL is a placeholder until the project's repository is published: change it here only.
+"""
+
+from __future__ import annotations
+
+from app import __version__
+
+PROJECT_NAME = "MyElectricalData local client"
+PROJECT_VERSION = __version__
+REPOSITORY_URL = "https://github.com/OWNER/myelectricaldata-local"
