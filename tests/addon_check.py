@@ -8,6 +8,8 @@
 - the Dockerfile has an explicit BUILD_FROM default, io.hass labels and a HEALTHCHECK; the s6 service
   scripts are executable and `exec python3 -m app`; icon.png is 128x128; no other file is called
   config.yaml/config.json (the supervisor would take it for an add-on);
+- the add-on linter's own rule script (../shared/addon-linter/lint.py, the one add-on repositories run
+  in CI) passes on config.yaml and build.yaml;
 - yamllint, shellcheck and hadolint pass.
 """
 
@@ -66,6 +68,7 @@ def check_addon(root: Path = ROOT, shared: Path | None = None, *, tools: bool = 
     findings += _images(root)
     findings += _stray_configs(root)
     if tools:
+        findings += run_addon_linter(root, shared)
         findings += _run_tools(root)
     return findings
 
@@ -276,6 +279,41 @@ def _stray_configs(root: Path) -> list[str]:
     return findings
 
 
+# lint.py reads its schemas from /config.schema.json and /build.schema.json: redirect those two opens to
+# the linter's folder instead of writing to / (see ../shared/addon-linter/README.md).
+_LINTER_SHIM = """
+import builtins, runpy, sys
+folder = sys.argv[1]
+real_open = builtins.open
+def _open(file, *args, **kwargs):
+    if file in ("/config.schema.json", "/build.schema.json"):
+        file = folder + file
+    return real_open(file, *args, **kwargs)
+builtins.open = _open
+runpy.run_path(folder + "/lint.py", run_name="__main__")
+"""
+
+
+def run_addon_linter(root: Path, shared: Path) -> list[str]:
+    """The add-on linter's rule script on `root`: its ::error/::warning lines, as findings."""
+    linter = shared / "addon-linter"
+    if not (linter / "lint.py").is_file():
+        return [f"{linter}/lint.py not found: the add-on linter lives in ../shared/addon-linter"]
+    env = {**os.environ, "INPUT_PATH": str(root), "INPUT_COMMUNITY": "false"}
+    result = subprocess.run(
+        [sys.executable, "-c", _LINTER_SHIM, str(linter)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    findings = [f"add-on linter: {line}" for line in lines if line.startswith(("::error", "::warning"))]
+    if result.returncode != 0 and not findings:
+        findings.append("add-on linter failed:\n" + "\n".join(lines))
+    return findings
+
+
 def _tool(name: str) -> str | None:
     return shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
 
@@ -317,7 +355,10 @@ def main(argv: list[str] | None = None) -> int:
     if findings:
         print(f"add-on checks: {len(findings)} problem(s)", file=sys.stderr)
         return 1
-    print("add-on checks passed (schemas, defaults, translations, versions, yamllint, shellcheck, hadolint)")
+    print(
+        "add-on checks passed (schemas, defaults, translations, versions, add-on linter, yamllint, "
+        "shellcheck, hadolint)"
+    )
     return 0
 
 
