@@ -13,7 +13,7 @@
 - the image workflow (.github/workflows/addon.yaml) builds config.yaml's architectures, takes the
   version and image from config.yaml, publishes the per-arch images `image` names; build.yaml builds
   the same architectures from the Dockerfile's base image; the image owner is one placeholder;
-- yamllint, shellcheck, hadolint and actionlint (tools/actionlint) pass.
+- yamllint, shellcheck, hadolint, actionlint (tools/actionlint) and apparmor_parser (apparmor.txt) pass.
 """
 
 from __future__ import annotations
@@ -434,7 +434,7 @@ def _run_tools(root: Path) -> list[str]:
         "shellcheck": ["shellcheck", f"{SERVICE}/run", f"{SERVICE}/finish"],
         "hadolint": ["hadolint", "Dockerfile"],
     }
-    findings = _run_actionlint(root)
+    findings = _run_actionlint(root) + check_apparmor(root / "apparmor.txt")
     for name, command in commands.items():
         executable = _tool(name)
         if executable is None:
@@ -447,6 +447,23 @@ def _run_tools(root: Path) -> list[str]:
             output = (result.stdout + result.stderr).strip()
             findings.append(f"{name} failed:\n{output}")
     return findings
+
+
+def apparmor_parser() -> str | None:
+    return shutil.which("apparmor_parser", path=os.pathsep.join([os.environ["PATH"], "/usr/sbin", "/sbin"]))
+
+
+def check_apparmor(profile: Path) -> list[str]:
+    """apparmor_parser compiles the profile without loading it (-Q) nor caching it (-K)."""
+    if not profile.is_file():
+        return [f"{profile.name}: missing (the supervisor loads it as the add-on's AppArmor profile)"]
+    parser = apparmor_parser()
+    if parser is None:
+        return ["apparmor_parser: not installed (apt-get install apparmor)"]
+    result = subprocess.run([parser, "-Q", "-K", str(profile)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        return [f"apparmor_parser rejects {profile.name}:\n" + result.stderr.strip()]
+    return []
 
 
 def _run_actionlint(root: Path) -> list[str]:
@@ -482,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(
         "add-on checks passed (schemas, defaults, translations, versions, workflow, add-on linter, "
-        "yamllint, shellcheck, hadolint, actionlint)"
+        "yamllint, shellcheck, hadolint, actionlint, apparmor_parser)"
     )
     return 0
 

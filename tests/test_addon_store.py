@@ -4,9 +4,17 @@ program, and the supervisor's stop timeout outlasts the program's own shutdown w
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
+import os
+import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +30,8 @@ from tests.addon_check import (
     WORKFLOW,
     _run_actionlint,
     _shared_folder,
+    apparmor_parser,
+    check_apparmor,
     check_workflow,
     run_addon_linter,
 )
@@ -203,3 +213,62 @@ def test_stop_timeout_outlasts_the_program_shutdown_waits() -> None:
     waits = web_grace + warm_ups * WARM_STOP_TIMEOUT + len(exporters) * DISCONNECT_TIMEOUT
     timeout = _load(ROOT / "config.yaml")["timeout"]
     assert timeout > waits, f"config.yaml timeout {timeout} s, shutdown may take {waits} s"
+
+
+# ---------------------------------------------------------------- AppArmor
+
+
+def test_apparmor_parser_accepts_the_profile_and_rejects_a_broken_one(tmp_path: Path) -> None:
+    assert check_apparmor(ROOT / "apparmor.txt") == []
+    broken = tmp_path / "apparmor.txt"
+    broken.write_text((ROOT / "apparmor.txt").read_text().replace("/data/** rwk,", "/data/** rwq,"))
+    assert any("apparmor_parser rejects" in finding for finding in check_apparmor(broken))
+
+
+def test_apparmor_profile_covers_the_program_files() -> None:
+    """The inner profile reads the program's folder and Python, writes /data (database, socket)."""
+    profile = (ROOT / "apparmor.txt").read_text()
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    workdir = re.findall(r"^WORKDIR (\S+)", dockerfile, re.MULTILINE)[-1]  # the image's, not a build stage's
+    assert f"{workdir}/** r," in profile
+    assert "DATA_DIR=/data" in dockerfile and "/data/** rwk," in profile
+    assert "/usr/local/bin/python3* cx -> python," in profile
+
+
+@pytest.mark.skipif(
+    not Path("/sys/kernel/security/apparmor/profiles").exists() or os.geteuid() != 0,
+    reason="this kernel has no AppArmor (or not root): the profile cannot be loaded here",
+)
+def test_the_program_starts_and_serves_under_the_profile(tmp_path: Path) -> None:
+    parser, aa_exec = apparmor_parser(), shutil.which("aa-exec")
+    assert parser and aa_exec
+    subprocess.run([parser, "-r", "-W", str(ROOT / "apparmor.txt")], check=True)
+    try:
+        port = _free_port()
+        env = dict(os.environ) | {"PYTHONPATH": str(ROOT), "DATA_DIR": "/data", "PORT": str(port)}
+        process = subprocess.Popen(
+            [aa_exec, "-p", "myelectricaldata//python", "--", sys.executable, "-m", "app", "--demo"],
+            env=env,
+            cwd=tmp_path,
+        )
+        try:
+            for _ in range(300):
+                url = f"http://127.0.0.1:{port}/health"
+                with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
+                    assert answer.status == 200
+                    break
+                time.sleep(0.1)  # another process: no event to await
+            else:
+                raise AssertionError("the program did not serve /health under the profile")
+        finally:
+            process.terminate()
+            process.wait(30)
+    finally:
+        subprocess.run([parser, "-R", str(ROOT / "apparmor.txt")], check=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
