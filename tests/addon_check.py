@@ -311,11 +311,19 @@ def _dockerfile(root: Path) -> list[str]:
         r"io\.hass\.arch=": "the io.hass.arch label",
         r"^HEALTHCHECK .*": "a HEALTHCHECK",
     }
-    return [
+    findings = [
         f"Dockerfile: needs {what}"
         for pattern, what in wanted.items()
         if not re.search(pattern, text, re.MULTILINE)
     ]
+    for major in re.findall(r"^FROM (?:--platform=\S+ )?(?:\S*/)?node:(\d+)", text, re.MULTILINE):
+        if int(major) not in MAINTAINED_NODE_LTS:
+            findings.append(f"Dockerfile: node:{major} is not a maintained LTS line ({MAINTAINED_NODE_LTS})")
+    return findings
+
+
+# Node.js LTS lines still maintained (Node 22 until 2027-04, Node 24 until 2028-04).
+MAINTAINED_NODE_LTS = (22, 24)
 
 
 def _service_scripts(root: Path) -> list[str]:

@@ -28,6 +28,7 @@ from app.web.api import WARM_STOP_TIMEOUT
 from tests.addon_check import (
     ROOT,
     WORKFLOW,
+    _dockerfile,
     _run_actionlint,
     _shared_folder,
     apparmor_parser,
@@ -109,6 +110,13 @@ def test_consistency_check_fails_when_build_yaml_and_dockerfile_bases_differ(tmp
     root = _copy(tmp_path)
     _edit(root / "build.yaml", "amd64: ghcr.io/home-assistant/base-python:3.13", "amd64: ghcr.io/x/base:3.12")
     assert any("build.yaml: amd64 builds from ghcr.io/x/base" in finding for finding in _check(root))
+
+
+def test_the_chart_stage_uses_a_maintained_node_lts(tmp_path: Path) -> None:
+    assert _dockerfile(ROOT) == []
+    root = _copy(tmp_path)
+    _edit(root / "Dockerfile", "node:24-alpine", "node:20-alpine")
+    assert any("node:20 is not a maintained LTS" in finding for finding in _dockerfile(root))
 
 
 def test_the_add_on_linter_rules_pass_and_reject_watchdog(tmp_path: Path) -> None:
