@@ -193,9 +193,8 @@ def main() -> None:
                     f"(measured here x{PI_SLOWDOWN:.0f}) = {local_download + work:.0f} s"
                 )
             else:
-                print(
-                    f"  local build: {local_download:.0f} s of downloads + compiling {wheels.missing} on the device"
-                )
+                missing = ", ".join(wheels.missing)
+                print(f"  local build: {local_download:.0f} s of downloads + compiling {missing} on the device")
 
 
 if __name__ == "__main__":
