@@ -194,7 +194,7 @@ def main() -> None:
                 )
             else:
                 missing = ", ".join(wheels.missing)
-                print(f"  local build: {local_download:.0f} s of downloads + compiling {missing} on the device")
+                print(f"  local build: {local_download:.0f} s of downloads + building {missing} on device")
 
 
 if __name__ == "__main__":
