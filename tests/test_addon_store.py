@@ -280,3 +280,23 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+# ---------------------------------------------------------------- user and developer docs
+
+
+def test_contributing_keeps_the_fresh_machine_commands_and_ci_runs_the_test_command() -> None:
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert "pip install -e . && myelectricaldata --demo" in contributing
+    assert "bash scripts/test.sh" in contributing
+    assert (ROOT / ".ci/run").read_text(encoding="utf-8").rstrip().endswith("exec bash scripts/test.sh")
+
+
+def test_readme_is_the_store_page_with_install_button_screenshot_and_docker_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "my.home-assistant.io/redirect/supervisor_add_addon_repository" in readme
+    screenshot = re.search(r"!\[[^\]]+\]\(\S+/main/(docs/\S+\.png)\)", readme)
+    assert screenshot and (ROOT / screenshot.group(1)).is_file()
+    assert "docker build -t myelectricaldata ." in readme
+    assert "docker run -d --name myelectricaldata" in readme
+    assert "pytest" not in readme and "scripts/test.sh" not in readme  # developer material lives elsewhere
