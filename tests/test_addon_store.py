@@ -300,3 +300,15 @@ def test_readme_is_the_store_page_with_install_button_screenshot_and_docker_comm
     assert "docker build -t myelectricaldata ." in readme
     assert "docker run -d --name myelectricaldata" in readme
     assert "pytest" not in readme and "scripts/test.sh" not in readme  # developer material lives elsewhere
+
+
+def test_docs_are_french_then_english_with_the_same_sections_and_no_anchor_links() -> None:
+    docs = (ROOT / "DOCS.md").read_text(encoding="utf-8")
+    french, english = docs.split("\n## English\n")
+    assert "\n## Français\n" in french
+    numbered = re.compile(r"^### (\d+)\. ", re.MULTILINE)
+    assert numbered.findall(french) == numbered.findall(english) == [str(n) for n in range(1, 10)]
+    for level in ("####", "#####"):
+        pattern = re.compile(rf"^{level} ", re.MULTILINE)
+        assert len(pattern.findall(french)) == len(pattern.findall(english)), level
+    assert "](#" not in docs  # HA's markdown renderer does not follow in-page anchors
