@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from app.backup import BackupControl, ask, socket_path
 from app.domain import SyncPhase
 from app.gateway.simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from app.store import Store
@@ -135,3 +136,24 @@ async def test_backup_commands_succeed_when_the_program_is_not_running(tmp_path:
         code, output = await _command(tmp_path, command, env=env)
         assert code == 0, output
         assert "not running" in output
+
+
+async def test_a_hold_without_backup_post_is_released_and_writes_go_on(tmp_path: Path) -> None:
+    store = await Store.open(None, data_dir=tmp_path)
+    control = BackupControl(store, tmp_path, hold_limit=0.2)
+    await control.start()
+    try:
+        ok, message = await ask(tmp_path, "pre")
+        assert ok and "writes held" in message
+        write = asyncio.create_task(store.set_setting("during_backup", 1))
+        await asyncio.sleep(0)  # the write starts and waits for the hold
+        assert not write.done()
+        await asyncio.wait_for(write, 10)  # released by the hold limit, not by backup_post
+        assert await store.get_setting("during_backup") == 1
+        assert not control.holding
+        ok, message = await ask(tmp_path, "reboot")
+        assert not ok and "unknown command" in message
+    finally:
+        await control.stop()
+        await store.close()
+    assert not socket_path(tmp_path).exists()
