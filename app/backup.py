@@ -89,6 +89,8 @@ class BackupControl:
             command = (await asyncio.wait_for(reader.readline(), 10)).decode("ascii", "replace").strip()
             if command == PRE:
                 answer = await self.hold()
+                if reader.at_eof():  # the command gave up waiting: do not hold writes for nobody
+                    answer = self.release("the backup command gave up")
             elif command == POST:
                 answer = self.release()
             else:

@@ -157,3 +157,23 @@ async def test_a_hold_without_backup_post_is_released_and_writes_go_on(tmp_path:
         await control.stop()
         await store.close()
     assert not socket_path(tmp_path).exists()
+
+
+async def test_a_backup_command_that_gives_up_leaves_no_hold(tmp_path: Path) -> None:
+    store = await Store.open(None, data_dir=tmp_path)
+    control = BackupControl(store, tmp_path)
+    await control.start()
+    try:
+        async with store._write_lock:  # a long write in progress
+            reader, writer = await asyncio.open_unix_connection(str(socket_path(tmp_path)))
+            writer.write(b"pre\n")
+            writer.write_eof()  # the command's timeout: it leaves before the answer
+            await writer.drain()
+        answer = await reader.read()  # until the program closes the connection: its handler is done
+        writer.close()
+        assert answer == b"ok: writes released\n"
+        assert not control.holding
+        await asyncio.wait_for(store.set_setting("after", 1), 10)
+    finally:
+        await control.stop()
+        await store.close()
