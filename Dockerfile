@@ -2,8 +2,10 @@
 # The supervisor no longer passes BUILD_FROM (2026.04+): the default below is the one used.
 ARG BUILD_FROM=ghcr.io/home-assistant/base-python:3.13-alpine3.23
 
-# Chart assets (uPlot bundle), built from the npm lock file; only the output enters the image.
-FROM node:20-alpine AS frontend
+# Chart assets (uPlot bundle), built from the npm lock file on the build machine's own platform (the
+# output is the same for every architecture); only the output enters the image. Node 24 is the
+# active LTS line.
+FROM --platform=$BUILDPLATFORM node:24-alpine AS frontend
 WORKDIR /build/frontend
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -23,7 +25,11 @@ RUN pip3 install --no-cache-dir --disable-pip-version-check -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY --from=frontend /build/app/web/static/dist ./app/web/static/dist
+# The program only writes /data (database, backup socket) and /tmp: its code is compiled here, owned
+# by root and read-only, so nothing under /usr is written at run time.
 RUN pip3 install --no-cache-dir --disable-pip-version-check --no-deps . \
+    && python3 -m compileall -q app \
+    && chmod -R a-w /usr/src/myelectricaldata \
     && mkdir -p /data
 
 COPY rootfs /

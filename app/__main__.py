@@ -1,5 +1,6 @@
 """Command line: `myelectricaldata [--demo] [--port N]` runs everything; `myelectricaldata sync --once`
-runs one sync and exits (0 done, 75 quota reached, 1 failure)."""
+runs one sync and exits (0 done, 75 quota reached, 1 failure); `backup-pre` / `backup-post` (the
+add-on's backup hooks) hold and release the running program's database writes."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="myelectricaldata", description="MyElectricalData local client " + __version__
     )
-    parser.add_argument("command", nargs="?", choices=["run", "sync"], default="run")
+    commands = ["run", "sync", "backup-pre", "backup-post"]
+    parser.add_argument("command", nargs="?", choices=commands, default="run")
     parser.add_argument("--once", action="store_true", help="with 'sync': run one sync and exit")
     parser.add_argument("--demo", action="store_true", help="use the built-in gateway simulator")
     parser.add_argument("--port", type=int, help="web UI port (default 8080)")
@@ -49,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.demo and args.data_dir is None and not os.environ.get("DATA_DIR"):
         overrides["data_dir"] = str(Path("data").resolve())
     settings, errors = load_settings(overrides=overrides)
+    if args.command in ("backup-pre", "backup-post"):
+        from app.backup import run_command
+
+        return run_command(settings.data_dir, args.command.removeprefix("backup-"))
     configure_logging(settings)
     try:
         return asyncio.run(_amain(args, settings, errors))

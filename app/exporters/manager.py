@@ -32,6 +32,7 @@ ENTRY_POINT_GROUP = "myelectricaldata.exporters"
 SETTINGS_PREFIX = "exporter."
 CLEAR_PREFIX = "clear_"  # a form field `clear_<secret>` empties a stored secret
 _NOT_PLUGINS = {"base", "manager"}
+DISCONNECT_TIMEOUT = 10.0  # seconds a stop waits for each exporter to disconnect
 
 
 def discover() -> tuple[dict[str, type[BaseExporter]], list[str]]:
@@ -357,7 +358,7 @@ class ExporterManager:
 
     async def _disconnect(self, exporter: BaseExporter) -> None:
         try:
-            await asyncio.wait_for(exporter.disconnect(), 10)
+            await asyncio.wait_for(exporter.disconnect(), DISCONNECT_TIMEOUT)
         except Exception as exc:
             log.debug("exporter %s: disconnect failed: %s", exporter.name, describe(exc))
         exporter.status.connected = False

@@ -38,6 +38,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
@@ -147,6 +148,29 @@ class Store:
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
+
+    async def hold_writes(self) -> tuple[int, int, int] | None:
+        """Backup start: wait for the write in progress, keep every later write waiting (not failing)
+        until `release_writes`, and on SQLite move the whole journal (WAL) into the database file, so a
+        copy of the data folder is complete and consistent. Returns SQLite's checkpoint answer (busy,
+        journal pages, pages moved), None for other databases."""
+        await self._write_lock.acquire()
+        if self._dialect != "sqlite":
+            return None
+        try:
+            async with self._engine.connect() as conn:
+                result: tuple[int, int, int] = await conn.run_sync(_checkpoint_truncate)
+        except BaseException:
+            self._write_lock.release()
+            raise
+        return result
+
+    def release_writes(self) -> bool:
+        """Backup end: let the waiting writes go on. False when writes were not held."""
+        if not self._write_lock.locked():
+            return False
+        self._write_lock.release()
+        return True
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
@@ -1277,3 +1301,15 @@ def _plain(value: Any) -> Any:
 
 def _row_sort_key(row: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
     return tuple((value is None, "" if value is None else value) for value in row)
+
+
+def _checkpoint_truncate(connection: Connection) -> tuple[int, int, int]:
+    # On the driver's connection (autocommit): inside a transaction the checkpoint could not finish.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    busy, pages, moved = row if row else (0, 0, 0)
+    return int(busy), int(pages), int(moved)
