@@ -1,7 +1,7 @@
 """This program's own identity, in one place: what it calls itself to other programs and where its
 users find help (MQTT discovery `origin`, ...).
 
-REPOSITORY_URL is a placeholder until the project's repository is published: change it here only.
+REPOSITORY_URL carries the owner placeholder `your-github-owner` (see CONTRIBUTING.md: one command replaces it everywhere).
 """
 
 from __future__ import annotations
@@ -10,4 +10,4 @@ from app import __version__
 
 PROJECT_NAME = "MyElectricalData local client"
 PROJECT_VERSION = __version__
-REPOSITORY_URL = "https://github.com/OWNER/myelectricaldata-local"
+REPOSITORY_URL = "https://github.com/your-github-owner/myelectricaldata-local"
