@@ -1,7 +1,8 @@
 """This program's own identity, in one place: what it calls itself to other programs and where its
 users find help (MQTT discovery `origin`, ...).
 
-REPOSITORY_URL carries the owner placeholder `your-github-owner` (see CONTRIBUTING.md: one command replaces it everywhere).
+REPOSITORY_URL carries the owner placeholder `your-github-owner`; CONTRIBUTING.md gives the one command
+that replaces it everywhere.
 """
 
 from __future__ import annotations
