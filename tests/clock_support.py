@@ -18,6 +18,7 @@ class SteppedClock:
     async def wait_until(self, when: dt.datetime) -> None:
         async with self._moved:
             self.waiting.append(when)
+            self._moved.notify_all()
             try:
                 await self._moved.wait_for(lambda: self.now >= when)
             finally:
@@ -26,8 +27,13 @@ class SteppedClock:
 
     async def waiter_for(self, when: dt.datetime) -> None:
         """Wait until some task sleeps until `when` (the scheduler is keyed on that instant)."""
-        async with self._moved:
-            await asyncio.wait_for(self._moved.wait_for(lambda: when in self.waiting), 30)
+        try:
+            async with self._moved:
+                await asyncio.wait_for(self._moved.wait_for(lambda: when in self.waiting), 30)
+        except TimeoutError:
+            raise AssertionError(
+                f"nothing waits for {when} (now {self.now}; waiting: {self.waiting})"
+            ) from None
 
     async def move_to(self, when: dt.datetime) -> None:
         async with self._moved:

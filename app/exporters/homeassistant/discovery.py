@@ -256,8 +256,13 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         """Publish the price entities again exactly at each price change (keyed on the next change)."""
         wait_until: WaitUntil = self.context.extra.get("wait_until") or RealClockWait(self.context.clock)
         while True:
-            now = self.context.clock()
-            wake = next_wake(await live_prices(self.context.store, now), now)
+            try:
+                now = self.context.clock()
+                wake = next_wake(await live_prices(self.context.store, now), now)
+            except Exception:  # a store hiccup must not stop the price updates for good
+                log.exception("MQTT discovery: cannot compute the next price change; retrying in a minute")
+                await asyncio.sleep(60)
+                continue
             await wait_until(wake)
             fresh = await self._refresh_prices()
             client = self._client
