@@ -25,17 +25,15 @@ import aiomqtt
 import voluptuous as vol
 
 from app import timeline
-from app.exporters._live import live_prices
+from app.exporters._live import live_prices, run_price_clock
 from app.exporters.base import BaseExporter, ExporterError, ExportResult, MqttBroker
 from app.exporters.homeassistant import triggers
 from app.exporters.homeassistant.prices import (
     PRICE_GROUP,
-    RealClockWait,
-    WaitUntil,
-    next_wake,
     price_entities,
 )
 from app.exporters.homeassistant.sensors import GROUPS, Device, Entity, compute_sensors
+from app.pricing.live import LivePrice
 
 log = logging.getLogger(__name__)
 
@@ -242,11 +240,12 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
             self._prices_task.cancel()
         self._prices_task = asyncio.create_task(self._price_clock(), name="homeassistant-price-clock")
 
-    async def _refresh_prices(self) -> list[Entity]:
+    async def _refresh_prices(self, prices: dict[str, LivePrice] | None = None) -> list[Entity]:
         """Recompute the price entities at the clock's now and put them in the latest publication."""
         if self._latest is None or not self.config.get(f"group_{PRICE_GROUP}", True):
             return []
-        prices = await live_prices(self.context.store, self.context.clock())
+        if prices is None:
+            prices = await live_prices(self.context.store, self.context.clock())
         fresh = price_entities(prices)
         devices, entities = self._latest
         self._latest = (devices, [e for e in entities if e.group != PRICE_GROUP] + fresh)
@@ -254,31 +253,21 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
 
     async def _price_clock(self) -> None:
         """Publish the price entities again exactly at each price change (keyed on the next change)."""
-        wait_until: WaitUntil = self.context.extra.get("wait_until") or RealClockWait(self.context.clock)
-        while True:
-            try:
-                now = self.context.clock()
-                wake = next_wake(await live_prices(self.context.store, now), now)
-            except Exception:  # a store hiccup must not stop the price updates for good
-                log.exception("MQTT discovery: cannot compute the next price change; retrying in a minute")
-                await asyncio.sleep(60)
-                continue
-            await wait_until(wake)
-            fresh = await self._refresh_prices()
-            client = self._client
-            if client is None:
-                continue
-            try:
-                for entity in fresh:
-                    topic = f"{self.base}/{entity.device}/{entity.key}"
-                    await client.publish(topic, _json(self._state(entity)), qos=1, retain=True)
-                    if entity.attributes is not None:
-                        await client.publish(
-                            f"{topic}/attributes", _json(entity.attributes), qos=1, retain=True
-                        )
-                self.price_publications += 1
-            except aiomqtt.MqttError as exc:
-                log.warning("MQTT discovery: price update not sent: %s", exc)
+        await run_price_clock(
+            self.context.store, self.context.clock, self.context.extra.get("wait_until"), self._publish_prices
+        )
+
+    async def _publish_prices(self, prices: dict[str, LivePrice]) -> None:
+        fresh = await self._refresh_prices(prices)
+        client = self._client
+        if client is None:
+            return
+        for entity in fresh:
+            topic = f"{self.base}/{entity.device}/{entity.key}"
+            await client.publish(topic, _json(self._state(entity)), qos=1, retain=True)
+            if entity.attributes is not None:
+                await client.publish(f"{topic}/attributes", _json(entity.attributes), qos=1, retain=True)
+        self.price_publications += 1
 
     async def _fire_triggers(self, client: aiomqtt.Client, entities: list[Entity], today: dt.date) -> None:
         store = self.context.store
