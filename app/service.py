@@ -23,6 +23,7 @@ from app.gateway.v1 import LegacyGatewayClient
 from app.pricing.costs import StoreCostSource
 from app.settings import Settings
 from app.store import Store
+from app.sync.forecast import TempoForecastPoller
 from app.sync.runner import SyncOutcome, SyncRunner
 from app.sync.scheduler import SyncScheduler
 
@@ -54,6 +55,7 @@ class Service:
     # MQTT broker (settings or supervisor), Core websocket, add-on info (app/addon.py).
     integrations: Integrations | None = None
     exporters: ExporterManager | None = None
+    tempo_forecast: TempoForecastPoller | None = None
 
     def __post_init__(self) -> None:
         if self.clock is None:
@@ -102,6 +104,24 @@ class Service:
         if schedule and self.configured:
             self.scheduler.start()
         await self.start_exporters()
+        self.tempo_forecast = TempoForecastPoller(
+            self.fetch_tempo_forecast, self.store, self.now, on_saved=self.exporters_after_forecast
+        )
+        if schedule and self.settings.api_version == "v2":
+            self.tempo_forecast.start()
+
+    async def fetch_tempo_forecast(self) -> object:
+        gateway = self.make_gateway(lambda _call: None)
+        try:
+            if not isinstance(gateway, GatewayClient):
+                raise GatewayError("the Tempo forecast needs the v2 gateway")
+            return await gateway.tempo_forecast()
+        finally:
+            await gateway.close()
+
+    async def exporters_after_forecast(self) -> None:
+        if self.exporters is not None:
+            await self.exporters.on_sync()
 
     async def start_exporters(self) -> None:
         """Build the exporters from their stored settings; they run after each sync, in the background."""
@@ -131,6 +151,8 @@ class Service:
     async def stop(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.tempo_forecast is not None:
+            await self.tempo_forecast.stop()
         if self.integrations is not None:
             await self.integrations.stop()
         if self.exporters is not None:
