@@ -18,6 +18,7 @@ from app.domain import DateRange, EcoWattDay, TempoColor, TempoDay
 from app.exporters.base import ExportContext, MqttBroker
 from app.exporters.homeassistant import HomeAssistantDiscoveryExporter
 from app.store import Store
+from app.tempo_forecast import save_forecast
 from tests.clock_support import SteppedClock
 from tests.ha_support import Mosquitto
 from tests.test_homeassistant_discovery import WAIT, Watcher
@@ -200,5 +201,53 @@ async def test_data_late_fires_when_nothing_new_for_two_days(broker: Mosquitto, 
         try:
             await exporter.export()
             assert await watcher.wait(f"myelectricaldata/{HPHC}/trigger") == b"data_late"
+        finally:
+            await exporter.disconnect()
+
+
+async def test_tempo_forecast_entities_on_the_tempo_device(broker: Mosquitto, demo_store: Store) -> None:
+    now = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
+    await save_forecast(
+        demo_store,
+        {
+            "season": "2026-2027",
+            "season_stats": {"red_remaining": 19, "white_remaining": 40, "red_used": 3, "white_used": 3},
+            "forecasts": [
+                {
+                    "date": "2026-11-29",
+                    "probability_blue": 0.2,
+                    "probability_white": 0.1,
+                    "probability_red": 0.7,
+                    "most_likely": "RED",
+                    "confidence": 0.7,
+                },
+                {
+                    "date": "2026-11-30",
+                    "probability_blue": 0.5,
+                    "probability_white": 0.45,
+                    "probability_red": 0.05,
+                },
+            ],
+        },
+        now,
+    )
+    exporter = make(demo_store, broker, SteppedClock(now))
+    async with Watcher(broker.port) as watcher:
+        await exporter.connect()
+        await asyncio.wait_for(exporter.connected_event.wait(), WAIT)
+        try:
+            await exporter.export()
+            config = json.loads(await watcher.wait("homeassistant/device/myelectricaldata_tempo/config"))
+            assert config["components"]["forecast_day_1"]["options"] == ["blue", "white", "red", "unknown"]
+            assert config["components"]["forecast_day_1_probability"]["unit_of_measurement"] == "%"
+            assert state(await watcher.wait("myelectricaldata/tempo/forecast_day_1")) == "red"
+            assert state(await watcher.wait("myelectricaldata/tempo/forecast_day_1_probability")) == 70.0
+            attributes = json.loads(await watcher.wait("myelectricaldata/tempo/forecast_day_1/attributes"))
+            assert attributes["date"] == "2026-11-29"
+            assert attributes["probability_red"] == 70.0
+            assert state(await watcher.wait("myelectricaldata/tempo/forecast_day_2")) == "blue"
+            assert state(await watcher.wait("myelectricaldata/tempo/forecast_day_3")) == "unknown"
+            assert state(await watcher.wait("myelectricaldata/tempo/remaining_red")) == 19
+            assert state(await watcher.wait("myelectricaldata/tempo/remaining_white")) == 40
         finally:
             await exporter.disconnect()

@@ -28,12 +28,14 @@ from app import timeline
 from app.exporters._live import live_prices, run_price_clock
 from app.exporters.base import BaseExporter, ExporterError, ExportResult, MqttBroker
 from app.exporters.homeassistant import triggers
+from app.exporters.homeassistant.forecast import forecast_entities, with_season_stock
 from app.exporters.homeassistant.prices import (
     PRICE_GROUP,
     price_entities,
 )
 from app.exporters.homeassistant.sensors import GROUPS, Device, Entity, compute_sensors
 from app.pricing.live import LivePrice
+from app.tempo_forecast import stored_forecast
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +213,9 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         now = self.context.clock()
         self.status.last_run = now
         devices, entities = await compute_sensors(self.context.store, now, self.context.costs)
+        forecast = await stored_forecast(self.context.store)
+        entities = with_season_stock(entities, forecast)
+        entities += forecast_entities(forecast, timeline.paris_today(now))
         entities += price_entities(await live_prices(self.context.store, now))
         entities = [e for e in entities if self.config.get(f"group_{e.group}", True)]
         self._latest = (devices, entities)
