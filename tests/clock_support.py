@@ -39,3 +39,9 @@ class SteppedClock:
         async with self._moved:
             self.now = when
             self._moved.notify_all()
+
+    async def next_waiter(self) -> dt.datetime:
+        """The instant a task waits for next (after the current one): the scheduler's next wake-up."""
+        async with self._moved:
+            await asyncio.wait_for(self._moved.wait_for(lambda: any(w > self.now for w in self.waiting)), 30)
+            return min(w for w in self.waiting if w > self.now)

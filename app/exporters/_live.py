@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from app import timeline
 from app.domain import TempoColor
+from app.pricing.catalogue import PricedOffer
 from app.pricing.costs import StoreCostSource
 from app.pricing.live import LivePrice, live_price
 from app.store import Store
@@ -29,9 +30,20 @@ async def tempo_colours(store: Store, now: dt.datetime) -> dict[dt.date, TempoCo
     }
 
 
+class _OneReadCostSource(StoreCostSource):
+    """Reads the offer catalogue once for all usage points of one computation."""
+
+    _offers: list[PricedOffer] | None = None
+
+    async def offers(self) -> list[PricedOffer]:
+        if self._offers is None:
+            self._offers = await super().offers()
+        return self._offers
+
+
 async def live_prices(store: Store, now: dt.datetime) -> dict[str, LivePrice]:
     """usage point id -> its live price; points without a known offer are left out."""
-    costs = StoreCostSource(store)
+    costs = _OneReadCostSource(store)
     tempo = await tempo_colours(store, now)
     out: dict[str, LivePrice] = {}
     for point in await store.usage_points():
@@ -72,16 +84,22 @@ async def run_price_clock(
 ) -> None:
     """Forever: sleep until the next price change, then hand the prices in force to `on_change`."""
     wait = wait_until or RealClockWait(clock)
+    prices: dict[str, LivePrice] | None = None
     while True:
         try:
             now = clock()
-            wake = next_wake(await live_prices(store, now), now)
+            if prices is None:
+                prices = await live_prices(store, now)
+            wake = next_wake(prices, now)
         except Exception:  # a store hiccup must not stop the price updates for good
             log.exception("live prices: cannot compute the next price change; retrying in a minute")
+            prices = None
             await asyncio.sleep(60)
             continue
         await wait(wake)
         try:
-            await on_change(await live_prices(store, clock()))
+            prices = None
+            prices = await live_prices(store, clock())
+            await on_change(prices)
         except Exception as exc:
             log.warning("live prices: update at %s not sent: %s", wake.isoformat(), exc)
