@@ -251,3 +251,36 @@ async def test_tempo_forecast_entities_on_the_tempo_device(broker: Mosquitto, de
             assert state(await watcher.wait("myelectricaldata/tempo/remaining_white")) == 40
         finally:
             await exporter.disconnect()
+
+
+async def test_switching_groups_off_removes_price_entities_and_their_triggers(
+    broker: Mosquitto, demo_store: Store
+) -> None:
+    clock = SteppedClock(BEFORE_OFFPEAK)
+    async with Watcher(broker.port) as watcher:
+        first = make(demo_store, broker, clock)
+        await first.connect()
+        await asyncio.wait_for(first.connected_event.wait(), WAIT)
+        try:
+            await first.export()
+            trigger_topic = "homeassistant/device_automation/myelectricaldata_tempo/tomorrow_red/config"
+            await watcher.wait(trigger_topic)
+        finally:
+            await first.disconnect()
+        second = make(demo_store, broker, clock, group_price=False, group_tempo=False)
+        await second.connect()
+        await asyncio.wait_for(second.connected_event.wait(), WAIT)
+        try:
+            await second.export()
+            config = json.loads(
+                await watcher.wait(
+                    f"homeassistant/device/myelectricaldata_{HPHC}/config",
+                    lambda p: json.loads(p)["components"].get("offpeak_now", {}).get("state_topic") is None,
+                )
+            )
+            assert config["components"]["offpeak_now"] == {"platform": "binary_sensor"}
+            assert config["components"]["price_current"] == {"platform": "sensor"}
+            assert await watcher.wait(trigger_topic, lambda p: p == b"") == b""
+            assert second._prices_task is None  # no price clock for switched-off prices
+        finally:
+            await second.disconnect()

@@ -29,10 +29,7 @@ from app.exporters._live import live_prices, run_price_clock
 from app.exporters.base import BaseExporter, ExporterError, ExportResult, MqttBroker
 from app.exporters.homeassistant import triggers
 from app.exporters.homeassistant.forecast import forecast_entities, with_season_stock
-from app.exporters.homeassistant.prices import (
-    PRICE_GROUP,
-    price_entities,
-)
+from app.exporters.homeassistant.prices import BINARY_SENSOR_KEYS, PRICE_GROUP, price_entities
 from app.exporters.homeassistant.sensors import GROUPS, Device, Entity, compute_sensors
 from app.pricing.live import LivePrice
 from app.tempo_forecast import stored_forecast
@@ -288,6 +285,8 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         out: dict[str, dict[str, Any]] = {}
         for device in devices:
             for trigger in triggers.triggers_of(device):
+                if not self.config.get(f"group_{trigger.group}", True):
+                    continue
                 node = f"myelectricaldata_{device.key}"
                 out[f"{self.prefix}/device_automation/{node}/{trigger.type}/config"] = (
                     triggers.trigger_config(trigger, self.base, self._device_payload(device), self._origin())
@@ -382,7 +381,10 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
                         **payload,
                         "components": {
                             **payload["components"],
-                            **{k: {"platform": "sensor"} for k in removed},
+                            **{
+                                k: {"platform": "binary_sensor" if k in BINARY_SENSOR_KEYS else "sensor"}
+                                for k in removed
+                            },
                         },
                     }
                 await client.publish(topic, _json(payload), qos=1, retain=True)

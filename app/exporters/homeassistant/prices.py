@@ -12,6 +12,7 @@ from app.pricing.live import LivePrice
 
 PRICE_GROUP = "price"
 PRICE_UNIT = "EUR/kWh"
+BINARY_SENSOR_KEYS = frozenset({"offpeak_now"})  # components removed later must name their platform
 
 
 def _iso(instant: dt.datetime | None) -> str | None:

@@ -23,17 +23,24 @@ class Trigger:
     device: str
     type: str
     subtype: str
+    group: str  # the entity group it is computed from: no trigger when the user switched it off
 
 
 def triggers_of(device: Device) -> list[Trigger]:
     if device.key == "tempo":
-        return [Trigger("tempo", "tomorrow_red", "tempo"), Trigger("tempo", "tomorrow_white", "tempo")]
+        return [
+            Trigger("tempo", "tomorrow_red", "tempo", "tempo"),
+            Trigger("tempo", "tomorrow_white", "tempo", "tempo"),
+        ]
     if device.key == "ecowatt":
         return [
-            Trigger("ecowatt", "tomorrow_orange", "ecowatt"),
-            Trigger("ecowatt", "tomorrow_red", "ecowatt"),
+            Trigger("ecowatt", "tomorrow_orange", "ecowatt", "ecowatt"),
+            Trigger("ecowatt", "tomorrow_red", "ecowatt", "ecowatt"),
         ]
-    return [Trigger(device.key, "data_late", "linky"), Trigger(device.key, "peak_90_percent", "linky")]
+    return [
+        Trigger(device.key, "data_late", "linky", "diagnostics"),
+        Trigger(device.key, "peak_90_percent", "linky", "power"),
+    ]
 
 
 def trigger_config(
