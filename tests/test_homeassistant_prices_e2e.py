@@ -308,3 +308,43 @@ async def test_shipped_blueprints_are_accepted_and_the_red_day_one_fires(
                     break
                 await asyncio.sleep(0.1)
         assert any(n["message"] == "Tomorrow is a red Tempo day." for n in notes), notes
+
+
+async def test_the_energy_dashboard_accepts_the_current_price_entity(
+    home_assistant: HomeAssistant, demo_store: Store
+) -> None:
+    clock = SteppedClock(dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC))
+    async with discovery(home_assistant, demo_store, clock) as exporter:
+        await exporter.export()
+        price_key = f"myelectricaldata_{HPHC}_price_current"
+        energy_key = f"myelectricaldata_{HPHC}_consumption_yesterday"
+        found = await registry(home_assistant, {price_key, energy_key})
+        price_id, energy_id = found[price_key]["entity_id"], found[energy_key]["entity_id"]
+        await current_state(home_assistant, price_id)
+        await current_state(home_assistant, energy_id)
+        async with HomeAssistantWebSocket(home_assistant.url + "/api/websocket", home_assistant.token) as ws:
+            await ws.command(
+                "energy/save_prefs",
+                energy_sources=[
+                    {
+                        "type": "grid",
+                        "flow_from": [
+                            {
+                                "stat_energy_from": energy_id,
+                                "stat_cost": None,
+                                "entity_energy_price": price_id,
+                                "number_energy_price": None,
+                            }
+                        ],
+                        "flow_to": [],
+                        "cost_adjustment_day": 0,
+                    }
+                ],
+            )
+            try:
+                validation = await ws.command("energy/validate")
+            finally:
+                await ws.command("energy/save_prefs", energy_sources=[])
+    issues = [issue for source in validation["energy_sources"] for issue in source]
+    flagged = {entity for issue in issues for entity, _ in issue.get("affected_entities", [])}
+    assert price_id not in flagged, issues  # right unit (EUR/kWh for a EUR home), numeric state
