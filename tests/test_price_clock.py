@@ -10,7 +10,6 @@ import pytest
 
 from app import timeline
 from app.domain import OffpeakRange
-from app.exporters import _live
 from app.exporters._live import RealClockWait, next_wake
 from app.pricing.catalogue import load_shipped
 from app.pricing.live import live_price
@@ -26,7 +25,7 @@ async def test_the_real_clock_wait_sleeps_once_until_the_instant(monkeypatch: py
         sleeps.append(delay)
         await real_sleep(delay)
 
-    monkeypatch.setattr(_live.asyncio, "sleep", counted)
+    monkeypatch.setattr(asyncio, "sleep", counted)
     when = timeline.now_utc() + dt.timedelta(milliseconds=300)
     started = time.monotonic()
     await RealClockWait(timeline.now_utc)(when)
