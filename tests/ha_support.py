@@ -137,7 +137,6 @@ recorder:
 history:
 automation: !include automations.yaml
 device_automation:
-energy:
 logger:
   default: warning
 """
