@@ -24,6 +24,7 @@ from app.gateway.v1 import LegacyGatewayClient
 from app.pricing.costs import StoreCostSource
 from app.settings import Settings
 from app.store import Store
+from app.sync.forecast import TempoForecastPoller
 from app.sync.runner import SyncOutcome, SyncRunner
 from app.sync.scheduler import SyncScheduler
 
@@ -56,6 +57,7 @@ class Service:
     integrations: Integrations | None = None
     exporters: ExporterManager | None = None
     backup: BackupControl | None = None  # holds writes during a supervisor backup (app/backup.py)
+    tempo_forecast: TempoForecastPoller | None = None
 
     def __post_init__(self) -> None:
         if self.clock is None:
@@ -105,6 +107,24 @@ class Service:
         if schedule and self.configured:
             self.scheduler.start()
         await self.start_exporters()
+        self.tempo_forecast = TempoForecastPoller(
+            self.fetch_tempo_forecast, self.store, self.now, on_saved=self.exporters_after_forecast
+        )
+        if schedule and self.settings.api_version == "v2":
+            self.tempo_forecast.start()
+
+    async def fetch_tempo_forecast(self) -> object:
+        gateway = self.make_gateway(lambda _call: None)
+        try:
+            if not isinstance(gateway, GatewayClient):
+                raise GatewayError("the Tempo forecast needs the v2 gateway")
+            return await gateway.tempo_forecast()
+        finally:
+            await gateway.close()
+
+    async def exporters_after_forecast(self) -> None:
+        if self.exporters is not None:
+            await self.exporters.on_sync()
 
     async def _start_backup_control(self, store: Store) -> None:
         control = BackupControl(store, self.settings.data_dir)
@@ -145,6 +165,8 @@ class Service:
             await self.backup.stop()
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.tempo_forecast is not None:
+            await self.tempo_forecast.stop()
         if self.integrations is not None:
             await self.integrations.stop()
         if self.exporters is not None:

@@ -198,6 +198,8 @@ recorder:
   db_url: sqlite:///{db}
   commit_interval: 0
 history:
+automation: !include automations.yaml
+device_automation:
 logger:
   default: warning
 """
@@ -235,6 +237,7 @@ def start_home_assistant(workdir: Path, mqtt: Mosquitto, core: HaCore = HA_CORES
     (config_dir / "configuration.yaml").write_text(
         CONFIGURATION.format(port=port, db=config_dir / "home-assistant_v2.db")
     )
+    (config_dir / "automations.yaml").write_text("[]\n")
     log = config_dir / "stdout.log"
     env = {k: v for k, v in os.environ.items() if k not in ("SUPERVISOR_TOKEN", "VIRTUAL_ENV")}
     with log.open("wb") as out:

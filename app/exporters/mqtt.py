@@ -3,8 +3,9 @@
 Topics (prefix `myelectricaldata` by default):
 `{prefix}/{pdl}/consumption/daily|month|year`, `{prefix}/{pdl}/production/daily|month|year`,
 `{prefix}/{pdl}/max_power`, `{prefix}/{pdl}/subscribed_power`, `{prefix}/tempo/today|tomorrow`,
-`{prefix}/ecowatt/today|tomorrow`, `{prefix}/status` (also the last will). Publishing anything on
-`{prefix}/command/sync` starts a sync.
+`{prefix}/ecowatt/today|tomorrow`, `{prefix}/{pdl}/price/current|offpeak` (published again at each
+price change), `{prefix}/status` (also the last will). Publishing anything on `{prefix}/command/sync`
+starts a sync.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import aiomqtt
 import voluptuous as vol
 
 from app.exporters._data import DirectionSummary, Summary, kwh, summarize
+from app.exporters._live import live_prices, run_price_clock
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
+from app.pricing.live import LivePrice
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,7 @@ class MqttExporter(BaseExporter):
         super().__init__(config, context)
         self._client: aiomqtt.Client | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._price_clock: asyncio.Task[None] | None = None
 
     @property
     def prefix(self) -> str:
@@ -172,6 +176,14 @@ class MqttExporter(BaseExporter):
         self._client = client
         await client.subscribe(f"{self.prefix}/command/#", qos=1)
         self._listener = asyncio.get_running_loop().create_task(self._listen(client))
+        self._price_clock = asyncio.get_running_loop().create_task(
+            run_price_clock(
+                self.context.store,
+                self.context.clock,
+                self.context.extra.get("wait_until"),
+                self._send_prices,
+            )
+        )
 
     async def _listen(self, client: aiomqtt.Client) -> None:
         try:
@@ -186,11 +198,12 @@ class MqttExporter(BaseExporter):
             self.status.last_error = f"connection lost: {exc} (reconnects at the next export)"
 
     async def disconnect(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.cancel()
-            with contextlib.suppress(BaseException):
-                await listener
+        for task in (self._price_clock, self._listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        self._listener = self._price_clock = None
         client, self._client = self._client, None
         if client is not None:
             with contextlib.suppress(Exception):
@@ -240,6 +253,38 @@ class MqttExporter(BaseExporter):
         out.append((f"{prefix}/status", self._payload(status, "online")))
         return out
 
+    def price_messages(self, prices: dict[str, LivePrice]) -> list[tuple[str, str]]:
+        """The price in force and off-peak state of each usage point (the live prices' current slot)."""
+        out: list[tuple[str, str]] = []
+        for pdl, live in sorted(prices.items()):
+            slot = live.current
+            base = f"{self.prefix}/{pdl}/price"
+            doc: dict[str, Any] = {
+                "value": None if slot is None else float(slot.price),
+                "unit": "EUR/kWh",
+                "bucket": None if slot is None else slot.bucket,
+                "offer": live.offer.name,
+                "valid_until": None if live.next_change is None else live.next_change.isoformat(),
+                "next_value": None if live.next is None else float(live.next.price),
+            }
+            out.append((f"{base}/current", self._payload(doc, doc["value"])))
+            offpeak = live.offpeak
+            out.append(
+                (
+                    f"{base}/offpeak",
+                    self._payload({"value": offpeak}, "" if offpeak is None else str(offpeak).lower()),
+                )
+            )
+        return out
+
+    async def _send_prices(self, prices: dict[str, LivePrice]) -> None:
+        client = self._client
+        if client is None:
+            return
+        qos, retain = int(self.config["qos"]), bool(self.config["retain"])
+        for topic, payload in self.price_messages(prices):
+            await client.publish(topic, payload, qos=qos, retain=retain)
+
     def _energy_messages(self, base: str, part: DirectionSummary) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
         if part.day is not None:
@@ -270,6 +315,7 @@ class MqttExporter(BaseExporter):
             raise ExporterError("not connected to the broker")
         summary = await summarize(self.context)
         messages = self.messages(summary)
+        messages += self.price_messages(await live_prices(self.context.store, self.context.clock()))
         qos, retain = int(self.config["qos"]), bool(self.config["retain"])
         try:
             for topic, payload in messages:

@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import voluptuous as vol
@@ -24,7 +24,10 @@ from prometheus_client.registry import Collector
 from app import timeline
 from app.domain import SyncPhase, SyncProgress, TempoColor
 from app.exporters._data import DirectionSummary, Summary, summarize
+from app.exporters._live import live_prices
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
+from app.pricing.live import LivePrice
+from app.pricing.schedule import slot_at
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 PREFIX = "myelectricaldata"
@@ -50,13 +53,15 @@ class Snapshot:
     quota_used_today: int
     version: str
     taken: float  # time.monotonic()
+    prices: dict[str, LivePrice] = field(default_factory=dict)  # today's and tomorrow's schedules
 
 
 class SnapshotCollector(Collector):
     """Yields metric families from one snapshot (a new collector per scrape)."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, now: dt.datetime | None = None) -> None:
         self.snapshot = snapshot
+        self.now = now  # the price in force is read from the snapshot's schedules at this instant
 
     def collect(self) -> Iterator[Metric]:
         snap = self.snapshot
@@ -107,7 +112,23 @@ class SnapshotCollector(Collector):
         for when, eco in snap.summary.ecowatt.items():
             ecowatt.add_metric([when], eco.level)
         yield ecowatt
+        yield from self._prices()
         yield from self._health()
+
+    def _prices(self) -> Iterator[Metric]:
+        label = ["usage_point_id"]
+        price = GaugeMetricFamily(
+            f"{PREFIX}_price_eur_per_kwh", "Energy price in force now (EUR/kWh)", labels=[*label, "bucket"]
+        )
+        offpeak = GaugeMetricFamily(f"{PREFIX}_offpeak", "1 during off-peak hours, else 0", labels=label)
+        for pdl, live in sorted(self.snapshot.prices.items()):
+            slot = slot_at([*live.today, *live.tomorrow], self.now) if self.now else live.current
+            if slot is None:
+                continue
+            price.add_metric([pdl, slot.bucket], float(slot.price))
+            offpeak.add_metric([pdl], 1 if slot.offpeak else 0)
+        yield price
+        yield offpeak
 
     @staticmethod
     def _energy(family: Any, kind: str, pdl: str, part: DirectionSummary, yesterday: dt.date) -> None:
@@ -206,6 +227,7 @@ class PrometheusExporter(BaseExporter):
                 quota_used_today=await store.quota_calls_on(now.astimezone(dt.UTC).date()),
                 version=self.context.version,
                 taken=time.monotonic(),
+                prices=await live_prices(store, now),
             )
             return self._snapshot
 
@@ -221,7 +243,7 @@ class PrometheusExporter(BaseExporter):
             if stale and (self._background is None or self._background.done()):
                 self._background = asyncio.get_running_loop().create_task(self.snapshot())
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(SnapshotCollector(snapshot))
+        registry.register(SnapshotCollector(snapshot, self.context.clock()))
         self.status.last_run = self.context.clock()
         return generate_latest(registry)
 

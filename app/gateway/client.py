@@ -643,6 +643,15 @@ class GatewayClient(HttpGatewayBase):
         )
         return _in_days(parsing.parse_tempo(envelope.data), lambda t: t.day, first, last)
 
+    async def tempo_forecast(self, days: int = 6) -> Any:
+        """The raw `data` of `GET /tempo/forecast` (no auth, no quota); see app.tempo_forecast."""
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 6:
+            raise RequestValidationError(f"Tempo forecast days must be 1..6, not {days!r}")
+        envelope = await self._get(
+            "tempo_forecast", "/tempo/forecast", params={"days": str(days)}, auth=False, envelope="optional"
+        )
+        return envelope.data
+
     async def ecowatt(self, days: int = 4) -> list[EcoWattDay]:
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 7:
             raise RequestValidationError(f"EcoWatt forecast days must be 1..7, not {days!r}")

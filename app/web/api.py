@@ -19,6 +19,7 @@ from app import timeline
 from app.domain import Direction, UsagePoint, subscribed_power
 from app.pricing.costs import offpeak_hours
 from app.store import Store
+from app.tempo_forecast import stored_forecast
 from app.web import charts
 from app.web.charts import VIEWS, Chart, Period, SplitCache, View
 from app.web.openapi import document
@@ -144,16 +145,20 @@ def _answer(request: web.Request, chart: Chart, name: str) -> web.Response:
 ApiHandler = Callable[[web.Request], Awaitable[web.Response]]
 
 
-def guarded(handler: ApiHandler) -> ApiHandler:
+def guarded(handler: ApiHandler, *, cached: bool = True) -> ApiHandler:
+    """Bad parameters as a 400 naming them; answers cached until the next sync unless `cached` is off
+    (answers that change between syncs, like the Tempo forecast fetched every 4 hours)."""
+
     async def wrapped(request: web.Request) -> web.Response:
         cache = request.app[ANSWER_CACHE]
         key = f"{_today(request)}|{_lang(request)}|{request.path_qs}"
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
+        found = cache.get(key) if cached else None
+        if found is not None:
+            return found
         try:
             response = await handler(request)
-            cache.put(key, response)
+            if cached:
+                cache.put(key, response)
             return response
         except BadParameterError as exc:
             return web.json_response(
@@ -278,8 +283,32 @@ async def tempo(request: web.Request) -> web.Response:
             "days": [{"day": d.day.isoformat(), "color": d.color.value} for d in days],
             "season": {"first": season_first.isoformat(), "last": season_last.isoformat()},
             "remaining": charts.tempo_remaining(season_days, season_first),
+            "forecast": await tempo_forecast_json(store),
         }
     )
+
+
+async def tempo_forecast_json(store: Any) -> dict[str, Any] | None:
+    """The stored gateway forecast: coming days with probabilities (0..1) and the season's stock."""
+    forecast = await stored_forecast(store)
+    if forecast is None:
+        return None
+    return {
+        "season": forecast.season,
+        "fetched_at": forecast.fetched_at.isoformat() if forecast.fetched_at else None,
+        "remaining": {c.value: n for c, n in forecast.remaining.items()},
+        "used": {c.value: n for c, n in forecast.used.items()},
+        "days": [
+            {
+                "day": d.day.isoformat(),
+                "most_likely": d.most_likely.value,
+                "probability": d.probability,
+                "probabilities": {c.value: p for c, p in d.probabilities.items()},
+                "confidence": d.confidence,
+            }
+            for d in forecast.days
+        ],
+    }
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -308,7 +337,7 @@ def setup_api(app: web.Application) -> None:
         "/api/openapi.json": openapi,
     }
     for path, handler in routes.items():
-        app.router.add_get(path, guarded(handler))
+        app.router.add_get(path, guarded(handler, cached=handler is not tempo))
 
 
 WARM_STOP_TIMEOUT = 10.0  # seconds a shutdown waits for a cache warm-up in progress

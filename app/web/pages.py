@@ -23,7 +23,7 @@ from aiohttp import web
 from app import __version__, timeline
 from app.domain import Contract, OffpeakRange, UsagePoint
 from app.pricing.costs import offpeak_hours
-from app.web.texts import PAGE_TEXTS, WEEKDAYS, ui_texts
+from app.web.texts import MONTHS, PAGE_TEXTS, WEEKDAYS, ui_texts
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HERE = Path(__file__).parent
@@ -312,6 +312,31 @@ async def tempo(request: web.Request) -> dict[str, Any]:
         "tomorrow_color": colors.get(now_day + dt.timedelta(days=1)),
         "today": now_day.isoformat(),
         "csv": "api/tempo?" + query(first=first.isoformat(), last=last.isoformat(), format="csv"),
+        **await tempo_forecast_rows(store, now_day, lang),
+    }
+
+
+async def tempo_forecast_rows(store: Any, now_day: dt.date, lang: str) -> dict[str, Any]:
+    """The coming days of the stored Tempo forecast as table rows (probabilities in %)."""
+    from app.tempo_forecast import stored_forecast
+
+    forecast = await stored_forecast(store) if store else None
+    if forecast is None:
+        return {"forecast": [], "forecast_fetched": None}
+    rows = [
+        {
+            "date": d.day.isoformat(),
+            "label": f"{d.day.day} {MONTHS[lang][d.day.month - 1]}",
+            "color": d.most_likely.value,
+            "probability": round(d.probability * 100),
+            "probabilities": {c.value: round(p * 100) for c, p in d.probabilities.items()},
+        }
+        for d in forecast.coming(now_day)
+    ]
+    fetched = forecast.fetched_at
+    return {
+        "forecast": rows,
+        "forecast_fetched": timeline.to_paris(fetched).strftime("%Y-%m-%d %H:%M") if fetched else None,
     }
 
 

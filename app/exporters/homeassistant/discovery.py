@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import random
@@ -23,9 +24,16 @@ from typing import Any, ClassVar
 import aiomqtt
 import voluptuous as vol
 
+from app import timeline
+from app.exporters._live import live_prices, run_price_clock
 from app.exporters.base import BaseExporter, ExporterError, ExportResult, MqttBroker
+from app.exporters.homeassistant import triggers
+from app.exporters.homeassistant.forecast import forecast_entities, with_season_stock
+from app.exporters.homeassistant.prices import BINARY_SENSOR_KEYS, PRICE_GROUP, price_entities
 from app.exporters.homeassistant.sensors import GROUPS, Device, Entity, compute_sensors
+from app.pricing.live import LivePrice
 from app.project import PROJECT_NAME, PROJECT_VERSION, REPOSITORY_URL
+from app.tempo_forecast import stored_forecast
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +84,8 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         self.connected_event = asyncio.Event()
         self.published_count = 0
         self._stopping = False  # full publications done (export, birth, reconnect)
+        self._prices_task: asyncio.Task[None] | None = None
+        self.price_publications = 0  # price-only publications (at each price change)
 
     # ------------------------------------------------------------------ settings
 
@@ -126,14 +136,14 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
                 offline = client.publish(f"{self.base}/status", "offline", qos=1, retain=True)
                 await asyncio.wait_for(offline, 5)
         self._stopping = True
-        for task in (self._republish, self._task):
+        for task in (self._republish, self._prices_task, self._task):
             if task is not None:
                 task.cancel()
                 # aiomqtt may turn the cancellation into an MqttError: _run then sees _stopping and ends.
                 with contextlib.suppress(asyncio.CancelledError, TimeoutError, aiomqtt.MqttError):
                     await asyncio.wait_for(task, 15)
         self._stopping = False
-        self._task = self._republish = None
+        self._task = self._republish = self._prices_task = None
         self._client = None
         self.status.connected = False
         self.connected_event.clear()
@@ -186,6 +196,7 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
 
         async def later() -> None:
             await asyncio.sleep(random.uniform(0, float(self.config["republish_delay"])))
+            await self._refresh_prices()
             client = self._client
             if client is not None and self._latest is not None:
                 with contextlib.suppress(aiomqtt.MqttError):
@@ -199,8 +210,13 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         now = self.context.clock()
         self.status.last_run = now
         devices, entities = await compute_sensors(self.context.store, now, self.context.costs)
+        forecast = await stored_forecast(self.context.store)
+        entities = with_season_stock(entities, forecast)
+        entities += forecast_entities(forecast, timeline.paris_today(now))
+        entities += price_entities(await live_prices(self.context.store, now))
         entities = [e for e in entities if self.config.get(f"group_{e.group}", True)]
         self._latest = (devices, entities)
+        self._restart_price_clock()
         client = self._client
         if client is None:
             message = self.status.last_error or "not connected to the MQTT broker yet"
@@ -208,6 +224,7 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
             raise ExporterError(f"{message} (the sensors are sent as soon as it is back)")
         try:
             await self._publish(client, devices, entities)
+            await self._fire_triggers(client, entities, timeline.paris_today(now))
         except aiomqtt.MqttError as exc:
             self.status.last_error = f"MQTT publish failed: {exc}"
             raise ExporterError(self.status.last_error) from exc
@@ -215,6 +232,66 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         self.status.last_error = None
         self.status.last_exported = f"{len(entities)} sensors at {now:%Y-%m-%d %H:%M} UTC"
         return ExportResult(len(entities), self.status.last_exported)
+
+    # ------------------------------------------------------------------ live prices and triggers
+
+    def _restart_price_clock(self) -> None:
+        if not self.config.get(f"group_{PRICE_GROUP}", True):
+            return
+        if self._prices_task is not None:
+            self._prices_task.cancel()
+        self._prices_task = asyncio.create_task(self._price_clock(), name="homeassistant-price-clock")
+
+    async def _refresh_prices(self, prices: dict[str, LivePrice] | None = None) -> list[Entity]:
+        """Recompute the price entities at the clock's now and put them in the latest publication."""
+        if self._latest is None or not self.config.get(f"group_{PRICE_GROUP}", True):
+            return []
+        if prices is None:
+            prices = await live_prices(self.context.store, self.context.clock())
+        fresh = price_entities(prices)
+        devices, entities = self._latest
+        self._latest = (devices, [e for e in entities if e.group != PRICE_GROUP] + fresh)
+        return fresh
+
+    async def _price_clock(self) -> None:
+        """Publish the price entities again exactly at each price change (keyed on the next change)."""
+        await run_price_clock(
+            self.context.store, self.context.clock, self.context.extra.get("wait_until"), self._publish_prices
+        )
+
+    async def _publish_prices(self, prices: dict[str, LivePrice]) -> None:
+        fresh = await self._refresh_prices(prices)
+        client = self._client
+        if client is None:
+            return
+        for entity in fresh:
+            topic = f"{self.base}/{entity.device}/{entity.key}"
+            await client.publish(topic, _json(self._state(entity)), qos=1, retain=True)
+            if entity.attributes is not None:
+                await client.publish(f"{topic}/attributes", _json(entity.attributes), qos=1, retain=True)
+        self.price_publications += 1
+
+    async def _fire_triggers(self, client: aiomqtt.Client, entities: list[Entity], today: dt.date) -> None:
+        store = self.context.store
+        fired = dict(await store.get_setting(triggers.FIRED_KEY) or {})
+        current = triggers.occurrences(entities, today)
+        for device, kind in triggers.due(current, fired):
+            await client.publish(f"{self.base}/{device}/trigger", kind, qos=1, retain=False)
+            fired[f"{device}/{kind}"] = current[(device, kind)]
+            log.info("MQTT discovery: trigger %s of %s sent", kind, device)
+        await store.set_setting(triggers.FIRED_KEY, fired)
+
+    def _trigger_configs(self, devices: list[Device]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for device in devices:
+            for trigger in triggers.triggers_of(device):
+                if not self.config.get(f"group_{trigger.group}", True):
+                    continue
+                node = f"myelectricaldata_{device.key}"
+                out[f"{self.prefix}/device_automation/{node}/{trigger.type}/config"] = (
+                    triggers.trigger_config(trigger, self.base, self._device_payload(device), self._origin())
+                )
+        return out
 
     def _device_payload(self, device: Device) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -238,10 +315,10 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
     def _component(self, entity: Entity) -> dict[str, Any]:
         topic = f"{self.base}/{entity.device}/{entity.key}"
         config: dict[str, Any] = {
-            "platform": "sensor",
+            "platform": entity.platform,
             "name": entity.name,
             "unique_id": entity.object_id,
-            "default_entity_id": f"sensor.{entity.object_id}",
+            "default_entity_id": f"{entity.platform}.{entity.object_id}",
             "state_topic": topic,
             "value_template": "{{ value_json.value }}",
             "availability_topic": f"{self.base}/status",
@@ -285,13 +362,14 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
                     config.pop("platform")
                     config["device"] = self._device_payload(device)
                     config["origin"] = self._origin()
-                    out[f"{self.prefix}/sensor/{node}/{entity.key}/config"] = config
+                    out[f"{self.prefix}/{entity.platform}/{node}/{entity.key}/config"] = config
         return out
 
     async def _publish(self, client: aiomqtt.Client, devices: list[Device], entities: list[Entity]) -> None:
         async with self._publish_lock:
             store = self.context.store
             configs = self._configs(devices, entities)
+            configs.update(self._trigger_configs(devices))
             previous = await store.get_setting(PUBLISHED_KEY)
             old_configs: dict[str, list[str]] = (
                 dict(previous.get("configs", {})) if isinstance(previous, dict) else {}
@@ -305,7 +383,10 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
                         **payload,
                         "components": {
                             **payload["components"],
-                            **{k: {"platform": "sensor"} for k in removed},
+                            **{
+                                k: {"platform": "binary_sensor" if k in BINARY_SENSOR_KEYS else "sensor"}
+                                for k in removed
+                            },
                         },
                     }
                 await client.publish(topic, _json(payload), qos=1, retain=True)

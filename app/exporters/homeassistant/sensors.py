@@ -19,7 +19,17 @@ from app.pricing.balance import production_point_of, self_consumed_by_day, self_
 from app.pricing.source import CostSource
 from app.store import Store
 
-GROUPS = ("consumption", "cost", "power", "production", "tempo", "ecowatt", "diagnostics", "lovelace")
+GROUPS = (
+    "consumption",
+    "cost",
+    "power",
+    "production",
+    "tempo",
+    "ecowatt",
+    "diagnostics",
+    "lovelace",
+    "price",
+)
 TEMPO_OPTIONS = ("blue", "white", "red", "unknown")
 ECOWATT_OPTIONS = ("green", "orange", "red", "unknown")
 ECOWATT_LEVELS = {0: "green", 1: "green", 2: "orange", 3: "red"}
@@ -48,6 +58,7 @@ class Entity:
     entity_category: str | None = None
     icon: str | None = None
     attributes: dict[str, Any] | None = field(default=None, hash=False)
+    platform: str = "sensor"  # or "binary_sensor" (value "ON"/"OFF")
 
     @property
     def object_id(self) -> str:

@@ -25,6 +25,8 @@ from app.domain import Direction
 from app.gateway.simulator import faults as fk
 from app.gateway.simulator.faults import ALL_FAULTS, FaultInjector
 from app.gateway.simulator.model import (
+    TEMPO_RED_DAYS,
+    TEMPO_WHITE_DAYS,
     SimulatedData,
     SimulatedUsagePoint,
     address_json,
@@ -813,6 +815,65 @@ async def tempo_route(request: web.Request) -> web.StreamResponse:
     return envelope(state, data)
 
 
+TEMPO_FORECAST_COLOURS = ("BLUE", "WHITE", "RED")
+
+
+def tempo_forecast_body(state: SimulatorState, days: int) -> dict[str, Any]:
+    """The coming days with probabilities: the simulator's true colour is the most likely one, less
+    surely the further the day; season counts up to the last published day (300/43/22 per season)."""
+    today = state.now().astimezone(PARIS).date()
+    last_known = state.last_tempo_day()
+    season = today.year if today.month >= 9 else today.year - 1
+    first = dt.date(season, 9, 1)
+    used = {c: 0 for c in TEMPO_FORECAST_COLOURS}
+    day = first
+    while day <= last_known:
+        used[state.data.tempo_color(day)] += 1
+        day += dt.timedelta(days=1)
+    quota = {"RED": TEMPO_RED_DAYS, "WHITE": TEMPO_WHITE_DAYS}
+    quota["BLUE"] = (dt.date(season + 1, 9, 1) - first).days - quota["RED"] - quota["WHITE"]
+    stats: dict[str, Any] = {}
+    for colour in TEMPO_FORECAST_COLOURS:
+        name = colour.lower()
+        stats[f"{name}_used"] = used[colour]
+        stats[f"{name}_remaining"] = max(0, quota[colour] - used[colour])
+        stats[f"{name}_total"] = quota[colour]
+    forecasts = []
+    for offset in range(1, days + 1):
+        day = today + dt.timedelta(days=offset)
+        truth = state.data.tempo_color(day)
+        top = 0.96 if day <= last_known else max(0.4, 0.86 - 0.09 * offset)
+        others = [c for c in TEMPO_FORECAST_COLOURS if c != truth]
+        probabilities = {truth: top, others[0]: (1 - top) * 0.6, others[1]: (1 - top) * 0.4}
+        forecasts.append(
+            {
+                "date": day.isoformat(),
+                **{f"probability_{c.lower()}": round(p, 3) for c, p in probabilities.items()},
+                "most_likely": truth,
+                "confidence": round(top, 3),
+                "day_of_week": day.weekday(),
+            }
+        )
+    return {
+        "season": f"{season}-{season + 1}",
+        "season_stats": stats,
+        "forecasts": forecasts,
+        "generated_at": state.now().astimezone(PARIS).replace(minute=0, second=0, microsecond=0).isoformat(),
+    }
+
+
+async def tempo_forecast_route(request: web.Request) -> web.StreamResponse:
+    """`GET /tempo/forecast?days=1..6` (no auth, no quota)."""
+    state = state_of(request)
+    info = info_of(request)
+    info.route = "tempo_forecast"
+    raw = request.query.get("days", "6")
+    if not raw.isdigit() or not 1 <= int(raw) <= 6:
+        info.outcome = "error:validation"
+        return validation_error("query", "days", "Input should be between 1 and 6", raw)
+    return envelope(state, tempo_forecast_body(state, int(raw)))
+
+
 async def ecowatt_route(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     info = info_of(request)
@@ -913,6 +974,7 @@ def create_simulator_app(config: SimulatorConfig | None = None) -> web.Applicati
     router.add_get("/enedis/contract/{pdl}", enedis_route("contract", None, _contract_producer))
     router.add_get("/enedis/address/{pdl}", enedis_route("address", None, _address_producer))
     router.add_get("/tempo/days", tempo_route)
+    router.add_get("/tempo/forecast", tempo_forecast_route)
     router.add_get("/ecowatt/forecast", ecowatt_route)
     router.add_get("/energy/offers", offers_route)
     register_legacy_routes(app, state, prefix="/v1")

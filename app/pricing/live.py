@@ -1,0 +1,111 @@
+"""Live prices of an offer (pure): the schedule of today and tomorrow and what is in force now.
+
+`bucket_of` is the one adapter between the schedule and the tariff rules: today it asks the cost
+engine's classification (`engine.bucket_energy` on a one-minute slot); it is the single function to
+point at `app.tariff_rules.bucket_of` once that module exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from app.domain import OffpeakRange, TempoColor
+from app.pricing.catalogue import PricedOffer
+from app.pricing.engine import TEMPO_DAY_START, DaySlots, bucket_energy
+from app.pricing.schedule import (
+    PARIS,
+    PriceSlot,
+    change_minutes,
+    day_slots,
+    next_slot,
+    price_schedule,
+    slot_at,
+)
+
+
+def bucket_of(
+    instant: dt.datetime,
+    offer: PricedOffer,
+    *,
+    offpeak: tuple[OffpeakRange, ...],
+    tempo: Mapping[dt.date, TempoColor],
+    ejp_days: frozenset[dt.date] = frozenset(),
+) -> str | None:
+    """The tariff bucket of a UTC instant under the offer; None when the Tempo colour is not known yet."""
+    local = instant.astimezone(PARIS).replace(tzinfo=None)
+    if offer.option == "TEMPO":
+        tempo_day = (local - dt.timedelta(minutes=TEMPO_DAY_START)).date()
+        if tempo_day not in tempo:
+            return None
+    slot = DaySlots(local.date(), [(local.hour * 60 + local.minute, 1)])
+    (bucket,) = bucket_energy(offer, slot, offpeak=offpeak, tempo=tempo, ejp_days=ejp_days)
+    return bucket
+
+
+def offer_schedule(
+    offer: PricedOffer,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    offpeak: tuple[OffpeakRange, ...],
+    tempo: Mapping[dt.date, TempoColor],
+    ejp_days: frozenset[dt.date] = frozenset(),
+) -> list[PriceSlot]:
+    def prices_on(day: dt.date) -> Mapping[str, Decimal] | None:
+        period = offer.period_on(day)
+        return None if period is None else period.prices_eur_kwh
+
+    return price_schedule(
+        start,
+        end,
+        bucket_of=lambda instant: bucket_of(instant, offer, offpeak=offpeak, tempo=tempo, ejp_days=ejp_days),
+        prices_on=prices_on,
+        minutes=change_minutes(offer.offpeak_hours or offpeak),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LivePrice:
+    """What the price entities show at `now`; `current` is None when no price is known now."""
+
+    now: dt.datetime
+    offer: PricedOffer
+    current: PriceSlot | None
+    next: PriceSlot | None
+    next_change: dt.datetime | None
+    today: list[PriceSlot] = field(default_factory=list)
+    tomorrow: list[PriceSlot] = field(default_factory=list)
+
+    @property
+    def offpeak(self) -> bool | None:
+        return None if self.current is None else self.current.offpeak
+
+
+def live_price(
+    offer: PricedOffer,
+    now: dt.datetime,
+    *,
+    offpeak: tuple[OffpeakRange, ...],
+    tempo: Mapping[dt.date, TempoColor],
+    ejp_days: frozenset[dt.date] = frozenset(),
+) -> LivePrice:
+    """Price now, the next change and the schedules of today and tomorrow (Paris days)."""
+    today = now.astimezone(PARIS).date()
+    start = dt.datetime.combine(today, dt.time(), PARIS).astimezone(dt.UTC)
+    horizon = dt.datetime.combine(today + dt.timedelta(days=3), dt.time(), PARIS).astimezone(dt.UTC)
+    schedule = offer_schedule(offer, start, horizon, offpeak=offpeak, tempo=tempo, ejp_days=ejp_days)
+    current = slot_at(schedule, now)
+    following = next_slot(schedule, now)
+    change = current.end if current is not None and current.end < horizon else None
+    return LivePrice(
+        now,
+        offer,
+        current,
+        following,
+        change,
+        day_slots(schedule, today),
+        day_slots(schedule, today + dt.timedelta(days=1)),
+    )
