@@ -54,7 +54,7 @@ async def http_catcher(aiohttp_server: AiohttpServer) -> HttpCatcher:
         catcher.seen.append(f"{request.method} {request.path_qs}\n{headers}\n{body.decode(errors='replace')}")
         return web.json_response({"jsonrpc": "2.0", "id": 1, "result": "pong"})
 
-    app = web.Application()
+    app = web.Application(client_max_size=256 * 1024 * 1024)  # exporters send years of points at once
     app.router.add_route("*", "/{tail:.*}", record)
     server = await aiohttp_server(app)
     catcher.url = str(server.make_url("")).rstrip("/")

@@ -24,6 +24,7 @@ from typing import Any
 import voluptuous as vol
 from voluptuous.humanize import humanize_error
 
+from app import redaction
 from app.exporters.base import BaseExporter, ExportContext, ExporterError, ExporterStatus, ExportResult
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ class ExporterManager:
     async def _load(self, name: str) -> None:
         cls = self.classes[name]
         stored = await self.stored_config(name)
+        redaction.register(*(stored.get(secret) for secret in cls.secret_fields))
         try:
             exporter = cls(stored, self.context)
         except vol.Invalid as exc:
@@ -216,6 +218,7 @@ class ExporterManager:
                 merged[secret] = submitted
             elif secret in stored and secret in kept:
                 merged[secret] = stored[secret]
+        redaction.register(*(merged.get(secret) for secret in cls.secret_fields))
         try:
             return dict(cls.config_schema(merged))
         except vol.Invalid as exc:
