@@ -54,7 +54,7 @@ async def test_debug_log_of_a_full_sync_holds_no_secret(
             "homeassistant_statistics": {"token": "ha-stat-token-E5"},
         }
         async with mosquitto(tmp_path / "mq", username="linky", password="mqtt-password-F6") as broker:
-            configs = {
+            configs: dict[str, dict[str, Any]] = {
                 "influxdb": {"url": catchers["influx"].url, "org": "o", "bucket": "b"},
                 "victoriametrics": {"url": catchers["vm"].url, "username": "vm"},
                 "jeedom": {
