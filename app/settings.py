@@ -228,7 +228,7 @@ _SCHEMA = vol.Schema(
         vol.Optional("discovery_prefix"): _topic_prefix,
         vol.Optional("ha_url"): _url,
         vol.Optional("ha_token"): vol.All(str, vol.Strip),
-        vol.Optional("web_password"): str,
+        vol.Optional("web_password"): vol.All(str, vol.Strip),
         vol.Optional("supervisor_url"): _url,
         vol.Optional("supervisor_token"): vol.All(str, vol.Strip),
         vol.Optional("ingress_port"): _PORT,
