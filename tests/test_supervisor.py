@@ -92,7 +92,8 @@ async def test_no_broker_installed_is_a_state_shown_on_the_dashboard(
     await service.start(schedule=False)
     assert service.integrations is not None
     await service.integrations.wait_settled()
-    client = await aiohttp_client(create_app(service))
+    fake.users["ha-user"] = "ha-password"  # a non-ingress port of the add-on asks for a Home Assistant login
+    client = await aiohttp_client(create_app(service), auth=aiohttp.BasicAuth("ha-user", "ha-password"))
     status = await (await client.get("/api/status")).json()
     assert status["mqtt"]["state"] == "no_broker"
     assert "Mosquitto broker" in status["mqtt"]["fix"]
