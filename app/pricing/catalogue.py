@@ -92,11 +92,17 @@ def _decimal(value: Any) -> Decimal:
     return out
 
 
+EARLIEST_DAY, LATEST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # prices outside make no sense
+
+
 def _date(value: Any) -> dt.date:
     try:
-        return dt.date.fromisoformat(str(value))
+        day = dt.date.fromisoformat(str(value))
     except ValueError as exc:
-        raise vol.Invalid(f"not a date (YYYY-MM-DD): {value!r}") from exc
+        raise vol.Invalid(f"not a date (YYYY-MM-DD): {str(value)[:40]!r}") from exc
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise vol.Invalid(f"{day} is out of range ({EARLIEST_DAY} to {LATEST_DAY})")
+    return day
 
 
 def printable(text: str, max_length: int) -> str:

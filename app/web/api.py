@@ -58,6 +58,10 @@ class AnswerCache:
 ANSWER_CACHE: web.AppKey[AnswerCache] = web.AppKey("answer_cache", AnswerCache)
 
 
+EARLIEST_DAY = dt.date(2000, 1, 1)  # before any Linky meter
+LATEST_DAYS_AHEAD = 400  # Tempo/EcoWatt forecasts and a season's end; beyond that a date is a mistake
+
+
 class BadParameterError(Exception):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(message)
@@ -96,9 +100,13 @@ def _date(request: web.Request, name: str, default: dt.date | None = None) -> dt
             raise BadParameterError(name, f"{name} is required (YYYY-MM-DD)")
         return default
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise BadParameterError(name, f"{name}={value!r} is not a date (YYYY-MM-DD)") from None
+        raise BadParameterError(name, f"{name}={value[:40]!r} is not a date (YYYY-MM-DD)") from None
+    latest = _today(request) + dt.timedelta(days=LATEST_DAYS_AHEAD)
+    if not EARLIEST_DAY <= day <= latest:
+        raise BadParameterError(name, f"{name}={value} is out of range ({EARLIEST_DAY} to {latest})")
+    return day
 
 
 def _choice(request: web.Request, name: str, choices: tuple[str, ...], default: str) -> str:

@@ -24,7 +24,7 @@ from app.pricing.costs import (
     OFFPEAK_KEY,
     USER_OFFERS_KEY,
     StoreCostSource,
-    _parse_offpeak,
+    check_offpeak,
     parse_ejp_days,
 )
 from app.pricing.engine import PARIS, group_epochs_by_local_day, offpeak_mask
@@ -393,19 +393,33 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
     store = service.store
     if store is None:
         return web.json_response({"error": "store_unavailable"}, status=503)
-    form: Mapping[str, Any] = (
-        await request.json() if request.content_type == "application/json" else dict(await request.post())
-    )
+    form: Mapping[str, Any]
+    if request.content_type == "application/json":
+        try:
+            form = await request.json()
+        except ValueError:
+            return web.json_response({"error": "the body is not valid JSON"}, status=400)
+        if not isinstance(form, dict):
+            return web.json_response(
+                {"error": "the body must be a JSON object", "field": "(body)"}, status=400
+            )
+    else:
+        form = dict(await request.post())
     pdl = await _pdl(store, str(form.get("pdl", "")))
     try:
         offers = {o.id for o in await StoreCostSource(store).offers()}
         if form.get("user_offer"):
-            raw = (
-                json.loads(str(form["user_offer"]))
-                if isinstance(form["user_offer"], str)
-                else form["user_offer"]
-            )
-            parse_offer(raw, where="user offer")
+            try:
+                raw = (
+                    json.loads(str(form["user_offer"]))
+                    if isinstance(form["user_offer"], str)
+                    else form["user_offer"]
+                )
+            except ValueError:
+                raise CatalogueError("user_offer: not valid JSON") from None
+            if not isinstance(raw, dict):
+                raise CatalogueError("user_offer: must be a JSON object")
+            parse_offer(raw, where="user_offer")
             user = [
                 o for o in (await store.get_setting(USER_OFFERS_KEY) or []) if o.get("id") != raw.get("id")
             ]
@@ -418,7 +432,7 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
         if pdl and "offpeak" in form:
             text = str(form["offpeak"]).strip()
             if text:
-                _parse_offpeak(text)
+                check_offpeak(text)
             await store.set_setting(OFFPEAK_KEY.format(pdl=pdl), text or None)
         if pdl and "ejp_days" in form:
             days = parse_ejp_days(str(form["ejp_days"]))
