@@ -20,6 +20,7 @@ from app.domain import Direction, UsagePoint, subscribed_power
 from app.pricing.costs import offpeak_hours
 from app.store import Store
 from app.web import charts
+from app.web.cache import SingleFlight
 from app.web.charts import VIEWS, Chart, Period, SplitCache, View
 from app.web.openapi import document
 
@@ -31,12 +32,17 @@ class AnswerCache:
     """Recent API answers (body, content type, headers) by day and URL: stored data only changes with a
     sync, which clears it. Bounded, least recently used out first."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 64, max_bytes: int = 24 * 1024 * 1024, concurrency: int = 4) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._answers: OrderedDict[str, tuple[bytes, str, dict[str, str]]] = OrderedDict()
+        self.flights: SingleFlight[str, None] = SingleFlight(concurrency)
 
     def clear(self) -> None:
         self._answers.clear()
+        self._bytes = 0
+        self.flights.forget()
 
     def get(self, key: str) -> web.Response | None:
         found = self._answers.get(key)
@@ -49,10 +55,17 @@ class AnswerCache:
     def put(self, key: str, response: web.Response) -> None:
         if response.status != 200 or not isinstance(response.body, bytes):
             return
+        if len(response.body) > self.max_bytes // 4:
+            return  # one huge answer must not push every other one out
         headers = {k: v for k, v in response.headers.items() if k == "Content-Disposition"}
+        old = self._answers.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old[0])
         self._answers[key] = (response.body, response.content_type, headers)
-        while len(self._answers) > self.size:
-            self._answers.popitem(last=False)
+        self._bytes += len(response.body)
+        while len(self._answers) > self.size or self._bytes > self.max_bytes:
+            _, (body, _, _) = self._answers.popitem(last=False)
+            self._bytes -= len(body)
 
 
 ANSWER_CACHE: web.AppKey[AnswerCache] = web.AppKey("answer_cache", AnswerCache)
@@ -159,10 +172,20 @@ def guarded(handler: ApiHandler) -> ApiHandler:
         cached = cache.get(key)
         if cached is not None:
             return cached
-        try:
+        own: list[web.Response] = []
+
+        async def compute() -> None:
             response = await handler(request)
             cache.put(key, response)
-            return response
+            own.append(response)
+
+        try:
+            # Concurrent identical requests: one computes, the others answer from what it cached.
+            await cache.flights.run(key, compute)
+            if own:
+                return own[0]
+            cached = cache.get(key)
+            return cached if cached is not None else await handler(request)
         except BadParameterError as exc:
             return web.json_response(
                 {"error": "bad_parameter", "parameter": exc.name, "message": exc.message}, status=400

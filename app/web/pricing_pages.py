@@ -31,6 +31,7 @@ from app.pricing.engine import PARIS, group_epochs_by_local_day, offpeak_mask
 from app.pricing.simulation import bilan, costs_summary, simulate
 from app.service import Service
 from app.store.repository import Store
+from app.web.cache import SingleFlight
 from app.web.cost_charts import COST_TEXTS
 from app.web.texts import ui_texts
 
@@ -109,23 +110,36 @@ class DataCache:
     every offer takes a tenth of a second, and the figures only change with a sync or a new choice
     of offer (both clear it). Bounded: least recently used out first."""
 
-    def __init__(self, size: int = 32) -> None:
+    def __init__(self, size: int = 32, concurrency: int = 2) -> None:
         self.size = size
         self._data: OrderedDict[tuple[str, ...], dict[str, Any]] = OrderedDict()
+        # one computation per key at a time, at most `concurrency` different ones (memory and CPU)
+        self.flights: SingleFlight[tuple[str, ...], dict[str, Any]] = SingleFlight(concurrency)
+        self._generation = 0  # bumped by clear(): a computation started before it is not kept
 
     def clear(self) -> None:
         self._data.clear()
+        self._generation += 1
+        self.flights.forget()
 
     async def get(
         self, key: tuple[str, ...], compute: Callable[[], Awaitable[dict[str, Any]]]
     ) -> dict[str, Any]:
         found = self._data.get(key)
-        if found is None:
-            found = self._data[key] = await compute()
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-        self._data.move_to_end(key)
-        return found
+        if found is not None:
+            self._data.move_to_end(key)
+            return found
+        generation = self._generation
+
+        async def fill() -> dict[str, Any]:
+            value = await compute()
+            if generation == self._generation:
+                self._data[key] = value
+                while len(self._data) > self.size:
+                    self._data.popitem(last=False)
+            return value
+
+        return await self.flights.run(key, fill)
 
 
 PRICING_DATA: web.AppKey[DataCache] = web.AppKey("pricing_data", DataCache)
