@@ -415,8 +415,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(text: str) -> str:
-    """A text cell a spreadsheet will not run as a formula (numbers are written as numbers)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A text cell a spreadsheet will not run as a formula (numbers are written as numbers), on one line."""
+    if text.startswith(FORMULA_STARTS):
+        text = "'" + text
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 def to_csv(chart: Chart) -> str:
