@@ -104,7 +104,18 @@ async def test_every_answer_has_a_policy_without_inline_script(
     aiohttp_server: AiohttpServer, aiohttp_client: AiohttpClient, tmp_path: Path
 ) -> None:
     service, client, _ = await _setup(aiohttp_server, aiohttp_client, tmp_path)
-    for path in ("/", "/offers", "/exporters", "/api/status", "/static/style.css", "/missing"):
+    for path in (
+        "/",
+        "/offers",
+        "/exporters",
+        "/consumption_kwh",
+        "/production",
+        "/tempo",
+        "/simulation",
+        "/api/status",
+        "/static/style.css",
+        "/missing",
+    ):
         response = await client.get(path)
         policy = response.headers.get("Content-Security-Policy", "")
         script = next(p for p in policy.split(";") if p.strip().startswith("script-src"))
