@@ -121,13 +121,14 @@ async def _sync_once(service: Service) -> int:
 
 async def _serve(service: Service) -> int:
     from app.web.app import create_app
-    from app.web.ingress import INGRESS, listeners
+    from app.web.ingress import DIRECT, INGRESS, listeners
 
     await service.start()
     runner = web.AppRunner(create_app(service), access_log=None)
     await runner.setup()
     settings = service.settings
-    for listener in listeners(settings):
+    doors = listeners(settings)
+    for listener in doors:
         site = web.TCPSite(runner, listener.host, listener.port)
         try:
             await site.start()
@@ -140,10 +141,13 @@ async def _serve(service: Service) -> int:
         if listener.door == INGRESS:
             log.info("web UI for Home Assistant ingress on port %s", listener.port)
         else:
-            protected = " (password protected)" if settings.web_password else ""
+            protected = " (password protected)" if settings.web_password or settings.addon else ""
             log.info("web UI on http://%s:%s%s", shown_host, listener.port, protected)
-    if settings.addon and not settings.web_password:
-        log.info("direct access (port %s) is off: set web_password to open it", settings.port)
+    if settings.addon and all(listener.door != DIRECT for listener in doors):
+        log.info(
+            "direct access (port %s) is off: set web_password (8 characters or more) to open it",
+            settings.port,
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

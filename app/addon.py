@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 
+from app import redaction
 from app.exporters.base import MqttBroker
 from app.settings import Secret, Settings
 
@@ -97,6 +98,7 @@ class SupervisorClient:
             port = int(data.get("port") or (8883 if data.get("ssl") else 1883))
         except (TypeError, ValueError) as exc:
             raise SupervisorError("GET /services/mqtt: the port is not a number") from exc
+        redaction.register(str(data.get("password") or ""))
         return MqttBroker(
             host=str(data["host"]),
             port=port,

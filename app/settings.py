@@ -24,6 +24,9 @@ from typing import Any
 
 import voluptuous as vol
 
+from app import redaction
+from app.redaction import RedactFilter
+
 DEFAULT_GATEWAY_URL = "https://www.v2.myelectricaldata.fr/api"
 DEFAULT_V1_GATEWAY_URL = "https://myelectricaldata.fr"
 LOG_LEVELS = ("trace", "debug", "info", "notice", "warning", "error", "fatal")
@@ -225,7 +228,7 @@ _SCHEMA = vol.Schema(
         vol.Optional("discovery_prefix"): _topic_prefix,
         vol.Optional("ha_url"): _url,
         vol.Optional("ha_token"): vol.All(str, vol.Strip),
-        vol.Optional("web_password"): str,
+        vol.Optional("web_password"): vol.All(str, vol.Strip),
         vol.Optional("supervisor_url"): _url,
         vol.Optional("supervisor_token"): vol.All(str, vol.Strip),
         vol.Optional("ingress_port"): _PORT,
@@ -368,27 +371,16 @@ def _build(values: Mapping[str, Any]) -> Settings:
     return Settings(**kwargs)
 
 
-class RedactSecrets(logging.Filter):
-    """Defence in depth: replaces any known secret that slipped into a log record."""
+class RedactSecrets(RedactFilter):
+    """Defence in depth: replaces any known secret that slipped into a log record (the settings' own
+    secrets, and every secret registered later in app.redaction)."""
 
     def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self._secrets = [s for s in secrets if len(s) >= 6]
+        super().__init__(secrets)
+        redaction.register(*secrets)
 
     def add(self, secret: str) -> None:
-        if len(secret) >= 6 and secret not in self._secrets:
-            self._secrets.append(secret)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
-        message = record.getMessage()
-        redacted = message
-        for secret in self._secrets:
-            redacted = redacted.replace(secret, "**********")
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
+        redaction.register(secret)
 
 
 def configure_logging(settings: Settings) -> RedactSecrets:
@@ -406,4 +398,5 @@ def configure_logging(settings: Settings) -> RedactSecrets:
     for handler in root.handlers:
         handler.addFilter(redactor)
     root.setLevel(level)
+    redaction.quiet_sql_loggers()
     return redactor

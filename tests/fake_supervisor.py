@@ -6,6 +6,8 @@ It follows ../shared/integrations.md section 1: Bearer SUPERVISOR_TOKEN on every
 - `GET /addons/self/info`: name, slug, version, options, ingress facts (from config.yaml);
 - `POST /addons/self/options`: the full options dict, validated against config.yaml's `schema`
   (unknown keys dropped, required keys checked), kept for the next start;
+- `POST /auth`: checks a Home Assistant user's name and password (JSON or form) for an add-on whose
+  config.yaml says `auth_api: true` (else 403): 200 when right, 401 when wrong;
 - `GET /core/websocket`: relays to a Core websocket peer the test gives (`core_url`): it checks
   the add-on's token, authenticates to the peer with its own token and then copies messages both ways.
 """
@@ -43,6 +45,7 @@ class FakeSupervisorState:
     fail_next: int = 0  # answer this many next calls with HTTP 500
     requests: list[str] = field(default_factory=list)
     relayed: list[dict[str, Any]] = field(default_factory=list)  # messages add-on -> Core
+    users: dict[str, str] = field(default_factory=dict)  # Home Assistant users for POST /auth
 
     def __post_init__(self) -> None:
         if not self.options:
@@ -59,7 +62,19 @@ def create_fake_supervisor(state: FakeSupervisorState) -> web.Application:
     app.router.add_get("/addons/self/info", _addon_info)
     app.router.add_post("/addons/self/options", _addon_options)
     app.router.add_get("/core/websocket", _core_websocket)
+    app.router.add_post("/auth", _auth)
     return app
+
+
+async def _auth(request: web.Request) -> web.Response:
+    state = request.app[FAKE_SUPERVISOR]
+    if not addon_config().get("auth_api"):
+        return _error("the add-on has no access to the auth API (auth_api)", 403)
+    body = await request.json() if request.content_type == "application/json" else dict(await request.post())
+    user, password = str(body.get("username", "")), str(body.get("password", ""))
+    if user and state.users.get(user) == password:
+        return web.json_response({"result": "ok", "data": {}})
+    return _error("Username or password is wrong", 401)
 
 
 def _ok(data: Any) -> web.Response:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 
 from app.gateway.retry import RetryPolicy
 from app.gateway.simulator import (
@@ -98,3 +98,8 @@ async def synced_service(
     assert service.exporters is not None
     await service.exporters.wait_idle()
     return service
+
+
+def same_origin(client: TestClient[Any, Any]) -> None:
+    """Send the server's own Origin with every request, as a browser posting the page's forms does."""
+    client.session.headers["Origin"] = str(client.make_url("/")).rstrip("/")

@@ -21,7 +21,7 @@ from app.exporters.manager import ExporterManager
 from app.service import Service
 from app.web.app import create_app
 from tests.exporter_support import Broker, mosquitto, synced_service
-from tests.support import AiohttpServer
+from tests.support import AiohttpServer, same_origin
 
 AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 PDL = "09111111111111"
@@ -68,6 +68,7 @@ async def test_password_broker_wrong_then_right_password_and_exact_payloads(
 
         # Saved through the page like a user would; the password is never shown back.
         client = await aiohttp_client(create_app(service))
+        same_origin(client)
         form = {
             "exporter": "mqtt",
             "action": "save",

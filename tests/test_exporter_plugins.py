@@ -24,7 +24,7 @@ from app.service import Service
 from app.web.app import create_app
 from tests.exporter_support import free_port, synced_service
 from tests.fake_jeedom import API_KEY, FakeJeedom
-from tests.support import AiohttpServer
+from tests.support import AiohttpServer, same_origin
 from tests.test_exporter_victoriametrics import read_series, victoria_metrics
 
 AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
@@ -106,6 +106,7 @@ async def test_entry_point_plugin_is_discovered_and_runs(
     assert manager.classes["tiny"].__module__ == "med_tiny_exporter"
     assert any("broken" in e and "med_missing_module" in e for e in manager.discovery_errors)
     client = await aiohttp_client(create_app(service))
+    same_origin(client)
     listed = await (await client.get("/api/exporters")).json()
     tiny = next(e for e in listed["exporters"] if e["name"] == "tiny")
     assert tiny["schema"]["properties"]["greeting"] == {"type": "string", "default": "hello"}
@@ -124,6 +125,7 @@ async def test_page_forms_tabs_secrets_and_languages(
 ) -> None:
     service = await synced_service(aiohttp_server, tmp_path)
     client = await aiohttp_client(create_app(service))
+    same_origin(client)
     page = await (await client.get("/exporters")).text()
     assert '<html lang="fr">' in page and "Tester la connexion" in page and "Exporter maintenant" in page
     for name in BUILT_IN:
@@ -214,6 +216,8 @@ async def test_failing_exporters_show_errors_retry_and_never_delay_the_sync(
     await wait_until(manager, lambda: manager.status("victoriametrics").last_error == "timed out")
 
     client = await aiohttp_client(create_app(service))
+
+    same_origin(client)
     status = await (await client.get("/api/status")).json()
     errors = {e["name"]: e["last_error"] for e in status["exporters"]}
     assert "HTTP 500" in errors["jeedom"]

@@ -106,7 +106,7 @@ def test_which_ports_open() -> None:
     assert listeners(standalone) == [Listener("0.0.0.0", 8080, DIRECT)]
     addon = Settings(addon=True)
     assert listeners(addon) == [Listener("0.0.0.0", 8099, INGRESS)]  # direct port off by default
-    protected = Settings(addon=True, web_password=Secret("pw"))
+    protected = Settings(addon=True, web_password=Secret("long-enough"))
     assert listeners(protected) == [Listener("0.0.0.0", 8099, INGRESS), Listener("0.0.0.0", 8080, DIRECT)]
 
 

@@ -39,7 +39,7 @@ from app.pricing.engine import (
 from app.pricing.simulation import price_period
 from app.store.repository import Store
 from app.web.app import create_app
-from tests.support import AiohttpServer, Clock, make_service, start_simulator
+from tests.support import AiohttpServer, Clock, make_service, same_origin, start_simulator
 from tests.test_pricing import AiohttpClient, constant_load
 
 OFFERS = {o.id: o for o in load_shipped()}
@@ -159,6 +159,7 @@ async def test_ejp_pages_warn_until_the_days_are_entered(
     try:
         await service.sync()
         client = await aiohttp_client(create_app(service))
+        same_origin(client)
         pdl = "09222222222222"
         saved = await client.post(
             "/api/pricing/offers", json={"pdl": pdl, "offer": EJP_OFFER["id"], "user_offer": EJP_OFFER}

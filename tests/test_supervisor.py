@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,9 @@ async def test_no_broker_installed_is_a_state_shown_on_the_dashboard(
     await service.start(schedule=False)
     assert service.integrations is not None
     await service.integrations.wait_settled()
-    client = await aiohttp_client(create_app(service))
+    fake.users["ha-user"] = "ha-password"  # a non-ingress port of the add-on asks for a Home Assistant login
+    login = "Basic " + base64.b64encode(b"ha-user:ha-password").decode()
+    client = await aiohttp_client(create_app(service), headers={"Authorization": login})
     status = await (await client.get("/api/status")).json()
     assert status["mqtt"]["state"] == "no_broker"
     assert "Mosquitto broker" in status["mqtt"]["fix"]

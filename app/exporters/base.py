@@ -84,6 +84,10 @@ class BaseExporter(ABC):
     description: ClassVar[str]
     config_schema: ClassVar[vol.Schema]
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    # Where the secrets go: a stored secret is only reused while these fields keep their saved values.
+    target_fields: ClassVar[frozenset[str]] = frozenset(
+        {"url", "host", "port", "mode", "tls", "ssl", "mqtt_host", "mqtt_port"}
+    )
     multiline_fields: ClassVar[frozenset[str]] = frozenset()  # shown as a text area
     # UI texts per language: "description", "<field>" (label) and "<field>.help"; English falls back
     # to the class description, the field name and the schema's description.

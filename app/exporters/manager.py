@@ -24,6 +24,7 @@ from typing import Any
 import voluptuous as vol
 from voluptuous.humanize import humanize_error
 
+from app import redaction
 from app.exporters.base import BaseExporter, ExportContext, ExporterError, ExporterStatus, ExportResult
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,16 @@ def describe(exc: BaseException) -> str:
     if not text:
         return type(exc).__name__
     return text.splitlines()[0][:400]
+
+
+def _target(cls: type[BaseExporter], values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Where `values` send the secrets (the class' target fields after validation); None if invalid."""
+    plain = {k: v for k, v in values.items() if k not in cls.secret_fields}
+    try:
+        config = cls.config_schema(plain)
+    except vol.Invalid:
+        return None
+    return {f: config.get(f) for f in sorted(cls.target_fields)}
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -168,6 +179,7 @@ class ExporterManager:
     async def _load(self, name: str) -> None:
         cls = self.classes[name]
         stored = await self.stored_config(name)
+        redaction.register(*(stored.get(secret) for secret in cls.secret_fields))
         try:
             exporter = cls(stored, self.context)
         except vol.Invalid as exc:
@@ -188,25 +200,46 @@ class ExporterManager:
             self._spawn(self._connect_then_export(name))
 
     def validate(self, name: str, values: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
-        """Merge submitted values with the stored secrets and validate; raise ExporterError."""
+        """Merge submitted values with the stored secrets and validate; raise ExporterError.
+
+        A stored secret is only merged while the target (url, host, port, mode...) is the one it was
+        saved with: otherwise a changed address would receive it without the user typing it again."""
         cls = self._class(name)
         merged: dict[str, Any] = {}
         for key, value in values.items():
             if key.startswith(CLEAR_PREFIX) or key in cls.secret_fields:
                 continue
             merged[key] = value
+        kept = set(cls.secret_fields) - set(self.dropped_secrets(name, values, stored))
         for secret in cls.secret_fields:
             submitted = values.get(secret)
             if values.get(CLEAR_PREFIX + secret):
                 merged[secret] = ""
             elif submitted not in (None, ""):
                 merged[secret] = submitted
-            elif secret in stored:
+            elif secret in stored and secret in kept:
                 merged[secret] = stored[secret]
+        redaction.register(*(merged.get(secret) for secret in cls.secret_fields))
         try:
             return dict(cls.config_schema(merged))
         except vol.Invalid as exc:
             raise ExporterError(humanize_error(merged, exc)) from None
+
+    def dropped_secrets(self, name: str, values: Mapping[str, Any], stored: Mapping[str, Any]) -> list[str]:
+        """The stored secrets that `values` would not reuse: not retyped, and the target changed."""
+        cls = self._class(name)
+        waiting = [
+            s
+            for s in sorted(cls.secret_fields)
+            if stored.get(s) and values.get(s) in (None, "") and not values.get(CLEAR_PREFIX + s)
+        ]
+        if not waiting:
+            return []
+        plain = {
+            k: v for k, v in values.items() if not k.startswith(CLEAR_PREFIX) and k not in cls.secret_fields
+        }
+        before, after = _target(cls, stored), _target(cls, plain)
+        return [] if before is not None and before == after else waiting
 
     async def save(self, name: str, values: Mapping[str, Any]) -> None:
         """Validate, store and reload one exporter (its old instance is disconnected)."""

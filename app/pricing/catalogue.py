@@ -92,11 +92,38 @@ def _decimal(value: Any) -> Decimal:
     return out
 
 
+EARLIEST_DAY, LATEST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # prices outside make no sense
+
+
 def _date(value: Any) -> dt.date:
     try:
-        return dt.date.fromisoformat(str(value))
+        day = dt.date.fromisoformat(str(value))
     except ValueError as exc:
-        raise vol.Invalid(f"not a date (YYYY-MM-DD): {value!r}") from exc
+        raise vol.Invalid(f"not a date (YYYY-MM-DD): {str(value)[:40]!r}") from exc
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise vol.Invalid(f"{day} is out of range ({EARLIEST_DAY} to {LATEST_DAY})")
+    return day
+
+
+def printable(text: str, max_length: int) -> str:
+    """`text` without control characters, cut to `max_length` (for names from the gateway)."""
+    return "".join(c for c in text if c.isprintable())[:max_length].strip()
+
+
+def _label(max_length: int) -> Any:
+    """Printable text of bounded length: offer names end up in pages, charts and entity names."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise vol.Invalid("expected text")
+        text = value.strip()
+        if not text or len(text) > max_length:
+            raise vol.Invalid(f"1 to {max_length} characters")
+        if not text.isprintable():
+            raise vol.Invalid("control characters are not allowed")
+        return text
+
+    return check
 
 
 _PERIOD = vol.Schema(
@@ -110,9 +137,9 @@ _PERIOD = vol.Schema(
 )
 _OFFER = vol.Schema(
     {
-        vol.Required("id"): vol.All(str, vol.Length(min=1)),
-        vol.Required("provider"): str,
-        vol.Required("name"): str,
+        vol.Required("id"): _label(64),
+        vol.Required("provider"): _label(60),
+        vol.Required("name"): _label(100),
         vol.Required("option"): vol.In(["BASE", "HC_HP", "HC_WEEKEND", "TEMPO", "EJP"]),
         vol.Required("power_kva"): vol.All(int, vol.Range(min=1, max=36)),
         vol.Optional("offpeak_weekend", default=False): bool,
@@ -206,7 +233,8 @@ def from_gateway(offers: Sequence[Offer]) -> list[PricedOffer]:
     for offer in offers:
         if offer.option not in _GATEWAY_OPTIONS:
             continue
-        groups.setdefault((offer.provider, offer.name, offer.option.value, offer.power_kva), []).append(offer)
+        key = (printable(offer.provider, 60), printable(offer.name, 100), offer.option.value, offer.power_kva)
+        groups.setdefault(key, []).append(offer)
     out: list[PricedOffer] = []
     for (provider, name, option, kva), items in groups.items():
         items.sort(key=lambda o: o.valid_from)

@@ -52,9 +52,14 @@ def parse_ejp_days(text: str) -> list[dt.date]:
     out: set[dt.date] = set()
     for part in text.replace(",", " ").replace(";", " ").split():
         try:
-            out.add(dt.date.fromisoformat(part))
+            day = dt.date.fromisoformat(part)
         except ValueError as exc:
-            raise ValueError(f"EJP day {part!r} is not a date (YYYY-MM-DD)") from exc
+            raise ValueError(f"ejp_days: {part[:40]!r} is not a date (YYYY-MM-DD)") from exc
+        if not dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31):
+            raise ValueError(f"ejp_days: {part} is out of range (2000-01-01 to 2100-12-31)")
+        out.add(day)
+    if len(out) > MAX_EJP_DAYS:
+        raise ValueError(f"ejp_days: at most {MAX_EJP_DAYS} days")
     return sorted(out)
 
 
@@ -75,6 +80,28 @@ def _parse_offpeak(text: str) -> tuple[OffpeakRange, ...]:
         start, _, end = part.strip().partition("-")
         out.append(OffpeakRange(dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())))
     return tuple(out)
+
+
+MAX_OFFPEAK_RANGES = 10
+MIN_OFFPEAK_MINUTES = 30
+MAX_EJP_DAYS = 200
+
+
+def check_offpeak(text: str) -> tuple[OffpeakRange, ...]:
+    """Off-peak hours typed by the user ("22:00-06:00, 12:00-14:00"): at most 10 ranges of 30 minutes
+    or more. Raises ValueError with a message that names the field."""
+    try:
+        ranges = _parse_offpeak(text)
+    except ValueError:
+        raise ValueError(f"offpeak: {text[:60]!r} is not HH:MM-HH:MM ranges separated by commas") from None
+    if len(ranges) > MAX_OFFPEAK_RANGES:
+        raise ValueError(f"offpeak: at most {MAX_OFFPEAK_RANGES} ranges")
+    for r in ranges:
+        start = r.start.hour * 60 + r.start.minute
+        minutes = (r.end.hour * 60 + r.end.minute - start) % (24 * 60) or 24 * 60
+        if minutes < MIN_OFFPEAK_MINUTES:
+            raise ValueError(f"offpeak: {r} lasts less than {MIN_OFFPEAK_MINUTES} minutes")
+    return ranges
 
 
 class StoreCostSource:

@@ -21,6 +21,7 @@ from app.pricing.costs import offpeak_hours
 from app.store import Store
 from app.tempo_forecast import stored_forecast
 from app.web import charts
+from app.web.cache import SingleFlight
 from app.web.charts import VIEWS, Chart, Period, SplitCache, View
 from app.web.openapi import document
 
@@ -32,12 +33,17 @@ class AnswerCache:
     """Recent API answers (body, content type, headers) by day and URL: stored data only changes with a
     sync, which clears it. Bounded, least recently used out first."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 64, max_bytes: int = 24 * 1024 * 1024, concurrency: int = 4) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._answers: OrderedDict[str, tuple[bytes, str, dict[str, str]]] = OrderedDict()
+        self.flights: SingleFlight[str, None] = SingleFlight(concurrency)
 
     def clear(self) -> None:
         self._answers.clear()
+        self._bytes = 0
+        self.flights.forget()
 
     def get(self, key: str) -> web.Response | None:
         found = self._answers.get(key)
@@ -50,13 +56,24 @@ class AnswerCache:
     def put(self, key: str, response: web.Response) -> None:
         if response.status != 200 or not isinstance(response.body, bytes):
             return
+        if len(response.body) > self.max_bytes // 4:
+            return  # one huge answer must not push every other one out
         headers = {k: v for k, v in response.headers.items() if k == "Content-Disposition"}
+        old = self._answers.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old[0])
         self._answers[key] = (response.body, response.content_type, headers)
-        while len(self._answers) > self.size:
-            self._answers.popitem(last=False)
+        self._bytes += len(response.body)
+        while len(self._answers) > self.size or self._bytes > self.max_bytes:
+            _, (body, _, _) = self._answers.popitem(last=False)
+            self._bytes -= len(body)
 
 
 ANSWER_CACHE: web.AppKey[AnswerCache] = web.AppKey("answer_cache", AnswerCache)
+
+
+EARLIEST_DAY = dt.date(2000, 1, 1)  # before any Linky meter
+LATEST_DAYS_AHEAD = 400  # Tempo/EcoWatt forecasts and a season's end; beyond that a date is a mistake
 
 
 class BadParameterError(Exception):
@@ -97,9 +114,13 @@ def _date(request: web.Request, name: str, default: dt.date | None = None) -> dt
             raise BadParameterError(name, f"{name} is required (YYYY-MM-DD)")
         return default
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise BadParameterError(name, f"{name}={value!r} is not a date (YYYY-MM-DD)") from None
+        raise BadParameterError(name, f"{name}={value[:40]!r} is not a date (YYYY-MM-DD)") from None
+    latest = _today(request) + dt.timedelta(days=LATEST_DAYS_AHEAD)
+    if not EARLIEST_DAY <= day <= latest:
+        raise BadParameterError(name, f"{name}={value} is out of range ({EARLIEST_DAY} to {latest})")
+    return day
 
 
 def _choice(request: web.Request, name: str, choices: tuple[str, ...], default: str) -> str:
@@ -152,21 +173,39 @@ def guarded(handler: ApiHandler, *, cached: bool = True) -> ApiHandler:
     async def wrapped(request: web.Request) -> web.Response:
         cache = request.app[ANSWER_CACHE]
         key = f"{_today(request)}|{_lang(request)}|{request.path_qs}"
-        found = cache.get(key) if cached else None
+        if not cached:
+            try:
+                return await handler(request)
+            except BadParameterError as exc:
+                return _bad_parameter(exc)
+        found = cache.get(key)
         if found is not None:
             return found
-        try:
+        own: list[web.Response] = []
+
+        async def compute() -> None:
             response = await handler(request)
-            if cached:
-                cache.put(key, response)
-            return response
+            cache.put(key, response)
+            own.append(response)
+
+        try:
+            # Concurrent identical requests: one computes, the others answer from what it cached.
+            await cache.flights.run(key, compute)
+            if own:
+                return own[0]
+            found = cache.get(key)
+            return found if found is not None else await handler(request)
         except BadParameterError as exc:
-            return web.json_response(
-                {"error": "bad_parameter", "parameter": exc.name, "message": exc.message}, status=400
-            )
+            return _bad_parameter(exc)
 
     wrapped.__name__ = handler.__name__
     return wrapped
+
+
+def _bad_parameter(exc: BadParameterError) -> web.Response:
+    return web.json_response(
+        {"error": "bad_parameter", "parameter": exc.name, "message": exc.message}, status=400
+    )
 
 
 async def usage_points(request: web.Request) -> web.Response:

@@ -21,6 +21,7 @@ from app.pricing.costs import offpeak_hours
 from app.service import Service
 from app.web import i18n, pages
 from app.web.ingress import setup_ingress
+from app.web.security import setup_security
 
 SERVICE: web.AppKey[Service] = web.AppKey("service", Service)
 LANG: web.RequestKey[str] = web.RequestKey("lang", str)
@@ -43,6 +44,7 @@ def create_app(service: Service) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_static("/static/", HERE / "static", name="static")
     setup_ingress(app, service.settings)
+    setup_security(app)
     from app.web.exporters_page import setup_exporters_page  # late: it imports this module
 
     setup_exporters_page(app)

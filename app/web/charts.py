@@ -412,6 +412,16 @@ def tempo_calendar(
     return months
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (numbers are written as numbers), on one line."""
+    if text.startswith(FORMULA_STARTS):
+        text = "'" + text
+    return text.replace("\r", " ").replace("\n", " ")
+
+
 def to_csv(chart: Chart) -> str:
     """The chart's table: one row per x value, one column per series."""
     out = io.StringIO()
@@ -421,10 +431,10 @@ def to_csv(chart: Chart) -> str:
         s["label"] + (f" ({s.get('unit', unit)})" if s.get("unit", unit) else "") for s in chart["series"]
     ]
     if chart["x"] == "category":
-        writer.writerow(["period", *header])
+        writer.writerow(["period", *map(csv_cell, header)])
         xs: list[str] = chart.get("keys") or chart["labels"]
     else:
-        writer.writerow(["time_utc", *header])
+        writer.writerow(["time_utc", *map(csv_cell, header)])
         if "t" in chart:
             stamps = chart["t"]
         else:
@@ -432,7 +442,7 @@ def to_csv(chart: Chart) -> str:
             stamps = [chart["start"] + i * chart["step"] for i in range(count)]
         xs = [dt.datetime.fromtimestamp(s, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for s in stamps]
     for i, x in enumerate(xs):
-        row: list[Any] = [x]
+        row: list[Any] = [csv_cell(x)]
         for series in chart["series"]:
             values = series["values"]
             value = values[i] if i < len(values) else None

@@ -83,22 +83,25 @@ def _known(manager: ExporterManager, request: web.Request) -> str:
 async def api_save(request: web.Request) -> web.Response:
     manager = _manager(request)
     name = _known(manager, request)
+    body = await _json_body(request)
+    dropped = manager.dropped_secrets(name, body, await manager.stored_config(name))
     try:
-        await manager.save(name, await _json_body(request))
+        await manager.save(name, body)
     except ExporterError as exc:
-        return web.json_response({"saved": False, "error": str(exc)}, status=400)
-    return web.json_response({"saved": True, **manager.status(name).as_dict()})
+        return web.json_response({"saved": False, "error": str(exc), "dropped_secrets": dropped}, status=400)
+    return web.json_response({"saved": True, "dropped_secrets": dropped, **manager.status(name).as_dict()})
 
 
 async def api_test(request: web.Request) -> web.Response:
     manager = _manager(request)
     name = _known(manager, request)
     body = await _json_body(request)
+    dropped = manager.dropped_secrets(name, body, await manager.stored_config(name)) if body else []
     try:
         message = await manager.test(name, body or None)
     except ExporterError as exc:
-        return web.json_response({"ok": False, "error": str(exc)})
-    return web.json_response({"ok": True, "message": message})
+        return web.json_response({"ok": False, "error": str(exc), "dropped_secrets": dropped})
+    return web.json_response({"ok": True, "message": message, "dropped_secrets": dropped})
 
 
 async def api_export(request: web.Request) -> web.Response:
@@ -176,12 +179,16 @@ async def exporters_action(request: web.Request) -> web.Response:
     schema = manager.classes[name].json_schema()
     fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     notice: dict[str, Any]
+    dropped: list[str] = []
     try:
+        if action in ("save", "test"):
+            values = form_values(schema, fields)
+            dropped = manager.dropped_secrets(name, values, await manager.stored_config(name))
         if action == "save":
-            await manager.save(name, form_values(schema, fields))
+            await manager.save(name, values)
             notice = {"ok": True, "title": t["saved"], "text": ""}
         elif action == "test":
-            message = await manager.test(name, form_values(schema, fields))
+            message = await manager.test(name, values)
             notice = {"ok": True, "title": t["test_ok"], "text": message}
         elif action == "export":
             result = await manager.run(name)
@@ -195,6 +202,8 @@ async def exporters_action(request: web.Request) -> web.Response:
     except ExporterError as exc:
         title = t["test_failed"] if action == "test" else t["invalid_settings"]
         notice = {"ok": False, "title": title, "text": str(exc)}
+    if dropped:
+        notice["dropped"] = t["secret_dropped"].format(fields=", ".join(dropped))
     return await _render(request, name, notice)
 
 

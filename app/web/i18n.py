@@ -343,6 +343,10 @@ EXPORTER_TEXTS: Mapping[str, Mapping[str, str]] = {
         "secret_set": "déjà renseigné : laisser vide pour le conserver",
         "secret_unset": "non renseigné",
         "secret_clear": "effacer",
+        "secret_pinned": "Il n'est envoyé qu'à l'adresse enregistrée : si vous changez l'adresse, l'hôte, "
+        "le port ou le mode, retapez-le, sinon il est effacé.",
+        "secret_dropped": "Adresse changée : le secret enregistré ({fields}) n'a pas été réutilisé ; "
+        "retapez-le pour cette nouvelle adresse.",
         "discovery_error": "Export impossible à charger",
         "metrics_disabled": "L'export Prometheus est désactivé : activez-le sur la page Exports.",
     },
@@ -369,6 +373,10 @@ EXPORTER_TEXTS: Mapping[str, Mapping[str, str]] = {
         "secret_set": "already set: leave empty to keep it",
         "secret_unset": "not set",
         "secret_clear": "clear",
+        "secret_pinned": "It is only sent to the saved address: if you change the address, host, port or "
+        "mode, type it again, otherwise it is dropped.",
+        "secret_dropped": "Address changed: the saved secret ({fields}) was not reused; type it again for "
+        "the new address.",
         "discovery_error": "Exporter cannot be loaded",
         "metrics_disabled": "The Prometheus exporter is disabled: enable it on the Exports page.",
     },

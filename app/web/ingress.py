@@ -3,9 +3,10 @@
 - Add-on: the ingress port (8099) answers only the supervisor's proxy (172.30.32.2), which strips
   the `/api/hassio_ingress/<token>` prefix and sends it in `X-Ingress-Path`; every other peer gets
   403. `/health` also answers the container itself (Docker HEALTHCHECK).
-- The direct port (add-on: 8080/tcp, only opened when `web_password` is set; standalone: PORT)
-  serves the same UI; with a password it asks for HTTP Basic auth (any user name) or a
-  `Authorization: Bearer <password>` header.
+- The direct port (add-on: 8080/tcp, opened when `web_password` has at least 8 characters or the
+  supervisor's auth API can check Home Assistant users; standalone: PORT) serves the same UI; it asks
+  for HTTP Basic auth (any user name with the password, or a Home Assistant user) or a
+  `Authorization: Bearer <password>` header (app/web/auth.py).
 
 Pages use relative URLs only; `ingress_url()` builds an absolute one from X-Ingress-Path when a
 page really needs it.
@@ -13,18 +14,16 @@ page really needs it.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import ipaddress
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from app.settings import Secret, Settings
+from app.web.auth import MIN_PASSWORD_LENGTH, Gate, password_usable
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +45,7 @@ class AccessPolicy:
     ingress_port: int | None  # None: not an add-on, no ingress door
     ingress_proxy: str
     password: Secret
+    gate: Gate = field(default_factory=lambda: Gate(Secret("")))
 
 
 ACCESS: web.AppKey[AccessPolicy] = web.AppKey("access_policy", AccessPolicy)
@@ -56,9 +56,20 @@ def listeners(settings: Settings) -> list[Listener]:
     if not settings.addon:
         return [Listener(settings.host, settings.port, DIRECT)]
     doors = [Listener(settings.host, settings.ingress_port, INGRESS)]
-    if settings.web_password and settings.port != settings.ingress_port:
+    if settings.web_password and not password_usable(settings.web_password):
+        log.error(
+            "web_password is shorter than %d characters: the direct port stays closed until it is longer",
+            MIN_PASSWORD_LENGTH,
+        )
+    if _gate(settings).open and settings.port != settings.ingress_port:
         doors.append(Listener(settings.host, settings.port, DIRECT))
     return doors
+
+
+def _gate(settings: Settings) -> Gate:
+    if settings.addon and settings.supervisor_token:  # Home Assistant users, checked by the supervisor
+        return Gate(settings.web_password, settings.supervisor_url, settings.supervisor_token)
+    return Gate(settings.web_password)
 
 
 def policy_for(settings: Settings) -> AccessPolicy:
@@ -66,6 +77,7 @@ def policy_for(settings: Settings) -> AccessPolicy:
         ingress_port=settings.ingress_port if settings.addon else None,
         ingress_proxy=settings.ingress_proxy,
         password=settings.web_password,
+        gate=_gate(settings),
     )
 
 
@@ -91,11 +103,17 @@ async def access_middleware(request: web.Request, handler: Any) -> web.StreamRes
         if remote != policy.ingress_proxy and not (request.path in OPEN_PATHS and _loopback(remote)):
             log.debug("ingress port: refused %s (only %s may use it)", remote, policy.ingress_proxy)
             raise web.HTTPForbidden(text="Forbidden: this port only answers Home Assistant ingress.\n")
-    elif policy.password and request.path not in OPEN_PATHS and not _authorized(request, policy.password):
-        raise web.HTTPUnauthorized(
-            text="Password required.\n",
-            headers={"WWW-Authenticate": 'Basic realm="MyElectricalData", charset="UTF-8"'},
-        )
+    elif request.path not in OPEN_PATHS:
+        if policy.password and not policy.gate.open:
+            raise web.HTTPServiceUnavailable(
+                text=f"web_password is shorter than {MIN_PASSWORD_LENGTH} characters: this port stays closed "
+                "until a longer one is set.\n"
+            )
+        if policy.gate.open and not await policy.gate.check(request):
+            raise web.HTTPUnauthorized(
+                text="Password required.\n",
+                headers={"WWW-Authenticate": 'Basic realm="MyElectricalData", charset="UTF-8"'},
+            )
     response: web.StreamResponse = await handler(request)
     return response
 
@@ -105,21 +123,6 @@ def _loopback(remote: str) -> bool:
         return ipaddress.ip_address(remote).is_loopback
     except ValueError:
         return False
-
-
-def _authorized(request: web.Request, password: Secret) -> bool:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    given = ""
-    if scheme.lower() == "bearer":
-        given = value.strip()
-    elif scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        given = decoded.partition(":")[2]
-    return bool(given) and hmac.compare_digest(given.encode(), password.reveal().encode())
 
 
 def ingress_path(request: web.Request) -> str:

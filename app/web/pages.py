@@ -158,9 +158,12 @@ def parse_day(value: str | None, default: dt.date) -> tuple[dt.date, bool]:
     if not value:
         return default, True
     try:
-        return dt.date.fromisoformat(value), True
+        day = dt.date.fromisoformat(value)
     except ValueError:
         return default, False
+    if not dt.date(2000, 1, 1) <= day <= default + dt.timedelta(days=400):
+        return default, False
+    return day, True
 
 
 def query(**params: Any) -> str:

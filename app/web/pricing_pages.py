@@ -24,13 +24,14 @@ from app.pricing.costs import (
     OFFPEAK_KEY,
     USER_OFFERS_KEY,
     StoreCostSource,
-    _parse_offpeak,
+    check_offpeak,
     parse_ejp_days,
 )
 from app.pricing.engine import PARIS, group_epochs_by_local_day, offpeak_mask
 from app.pricing.simulation import bilan, costs_summary, simulate
 from app.service import Service
 from app.store.repository import Store
+from app.web.cache import SingleFlight
 from app.web.cost_charts import COST_TEXTS
 from app.web.texts import ui_texts
 
@@ -109,23 +110,36 @@ class DataCache:
     every offer takes a tenth of a second, and the figures only change with a sync or a new choice
     of offer (both clear it). Bounded: least recently used out first."""
 
-    def __init__(self, size: int = 32) -> None:
+    def __init__(self, size: int = 32, concurrency: int = 2) -> None:
         self.size = size
         self._data: OrderedDict[tuple[str, ...], dict[str, Any]] = OrderedDict()
+        # one computation per key at a time, at most `concurrency` different ones (memory and CPU)
+        self.flights: SingleFlight[tuple[str, ...], dict[str, Any]] = SingleFlight(concurrency)
+        self._generation = 0  # bumped by clear(): a computation started before it is not kept
 
     def clear(self) -> None:
         self._data.clear()
+        self._generation += 1
+        self.flights.forget()
 
     async def get(
         self, key: tuple[str, ...], compute: Callable[[], Awaitable[dict[str, Any]]]
     ) -> dict[str, Any]:
         found = self._data.get(key)
-        if found is None:
-            found = self._data[key] = await compute()
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-        self._data.move_to_end(key)
-        return found
+        if found is not None:
+            self._data.move_to_end(key)
+            return found
+        generation = self._generation
+
+        async def fill() -> dict[str, Any]:
+            value = await compute()
+            if generation == self._generation:
+                self._data[key] = value
+                while len(self._data) > self.size:
+                    self._data.popitem(last=False)
+            return value
+
+        return await self.flights.run(key, fill)
 
 
 PRICING_DATA: web.AppKey[DataCache] = web.AppKey("pricing_data", DataCache)
@@ -398,19 +412,33 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
     store = service.store
     if store is None:
         return web.json_response({"error": "store_unavailable"}, status=503)
-    form: Mapping[str, Any] = (
-        await request.json() if request.content_type == "application/json" else dict(await request.post())
-    )
+    form: Mapping[str, Any]
+    if request.content_type == "application/json":
+        try:
+            form = await request.json()
+        except ValueError:
+            return web.json_response({"error": "the body is not valid JSON"}, status=400)
+        if not isinstance(form, dict):
+            return web.json_response(
+                {"error": "the body must be a JSON object", "field": "(body)"}, status=400
+            )
+    else:
+        form = dict(await request.post())
     pdl = await _pdl(store, str(form.get("pdl", "")))
     try:
         offers = {o.id for o in await StoreCostSource(store).offers()}
         if form.get("user_offer"):
-            raw = (
-                json.loads(str(form["user_offer"]))
-                if isinstance(form["user_offer"], str)
-                else form["user_offer"]
-            )
-            parse_offer(raw, where="user offer")
+            try:
+                raw = (
+                    json.loads(str(form["user_offer"]))
+                    if isinstance(form["user_offer"], str)
+                    else form["user_offer"]
+                )
+            except ValueError:
+                raise CatalogueError("user_offer: not valid JSON") from None
+            if not isinstance(raw, dict):
+                raise CatalogueError("user_offer: must be a JSON object")
+            parse_offer(raw, where="user_offer")
             user = [
                 o for o in (await store.get_setting(USER_OFFERS_KEY) or []) if o.get("id") != raw.get("id")
             ]
@@ -423,7 +451,7 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
         if pdl and "offpeak" in form:
             text = str(form["offpeak"]).strip()
             if text:
-                _parse_offpeak(text)
+                check_offpeak(text)
             await store.set_setting(OFFPEAK_KEY.format(pdl=pdl), text or None)
         if pdl and "ejp_days" in form:
             days = parse_ejp_days(str(form["ejp_days"]))

@@ -64,15 +64,26 @@ function tooltipPlugin(data) {
       setCursor: (u) => {
         const i = u.cursor.idx;
         if (i === null || i === undefined || u.cursor.left < 0) { tip.hidden = true; return; }
-        const rows = [`<b>${formatX(data, u.data[0][i])}</b>`];
+        // Every value (labels come from offers, providers, the store) reaches the DOM as text only.
+        const rows = [];
+        const title = document.createElement("b");
+        title.textContent = formatX(data, u.data[0][i]);
+        rows.push([title]);
         u.series.forEach((s, k) => {
           if (k === 0 || !s.show) return;
           const value = s._raw[i];
           if (value === null || value === undefined) return;
-          const unit = s._unit;
-          rows.push(`<span style="color:${s._color}">■</span> ${s.label}: ${formatValue(value, unit)}`);
+          const swatch = document.createElement("span");
+          swatch.style.color = s._color;
+          swatch.textContent = "■";
+          rows.push([swatch, ` ${s.label}: ${formatValue(value, s._unit)}`]);
         });
-        tip.innerHTML = rows.join("<br>");
+        const lines = rows.map((parts) => {
+          const line = document.createElement("div");
+          line.append(...parts);
+          return line;
+        });
+        tip.replaceChildren(...lines);
         tip.hidden = false;
         const left = u.cursor.left, width = u.over.clientWidth;
         tip.style.left = `${Math.min(left + 12, Math.max(0, width - tip.offsetWidth - 4))}px`;
