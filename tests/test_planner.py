@@ -453,8 +453,20 @@ def test_metadata_refresh() -> None:
 
     assert metadata(dt.timedelta(days=1)) == []
     assert metadata(dt.timedelta(days=6, hours=23)) == []
-    assert metadata(dt.timedelta(days=7)) == [DataKind.CONTRACT, DataKind.ADDRESS]
-    assert metadata(dt.timedelta(days=30)) == [DataKind.CONTRACT, DataKind.ADDRESS]
+    # refreshes: one a day (a daily sync stays within 6 requests per point), the oldest first
+    assert metadata(dt.timedelta(days=7)) == [DataKind.CONTRACT]
+    assert metadata(dt.timedelta(days=30)) == [DataKind.CONTRACT]
+    fetched = {
+        (PDL, DataKind.CONTRACT): NOW - dt.timedelta(days=1),
+        (PDL, DataKind.ADDRESS): NOW - dt.timedelta(days=8),
+    }
+    requests = plan(PlanInputs(now=NOW, usage_points=[point()], last_fetched=fetched))
+    assert [r.kind for r in requests if r.kind in (DataKind.CONTRACT, DataKind.ADDRESS)] == [DataKind.ADDRESS]
+    # never fetched: both at once (the first sync needs the activation date and the address)
+    assert [r.kind for r in plan(PlanInputs(now=NOW, usage_points=[point()]))][:2] == [
+        DataKind.CONTRACT,
+        DataKind.ADDRESS,
+    ]
 
 
 def _tempo(now: dt.datetime, covered_to: dt.date | None) -> list[PlannedRequest]:

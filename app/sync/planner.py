@@ -319,11 +319,17 @@ def _correction_window(now: dt.datetime, correction_days: int) -> DateRange:
 
 def _point_requests(inputs: PlanInputs, point: UsagePoint, correction: DateRange) -> Iterable[PlannedRequest]:
     pdl = point.usage_point_id
-    for kind in _METADATA_KINDS:
-        if (pdl, kind) not in inputs.disabled and _stale(
-            inputs.last_fetched.get((pdl, kind)), inputs.now, inputs.metadata_max_age
-        ):
-            yield PlannedRequest(kind, pdl)
+    stale = [
+        kind
+        for kind in _METADATA_KINDS
+        if (pdl, kind) not in inputs.disabled
+        and _stale(inputs.last_fetched.get((pdl, kind)), inputs.now, inputs.metadata_max_age)
+    ]
+    if stale and all((pdl, kind) in inputs.last_fetched for kind in stale):
+        # refreshes only: one a day, the oldest first, so a daily sync stays within a few requests
+        stale = [min(stale, key=lambda kind: inputs.last_fetched[(pdl, kind)])]
+    for kind in stale:
+        yield PlannedRequest(kind, pdl)
     contract = inputs.contracts.get(pdl)
     for kind in POINT_RANGED_KINDS:
         if (pdl, kind) in inputs.disabled:

@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from app import timeline
@@ -84,6 +84,7 @@ class _Budget:
     (retries included). None: unknown (no usage stats); then RATE_LIMIT_EXCEEDED is the guard."""
 
     remaining: int | None = None
+    limit: int | None = None
 
     def check(self) -> None:
         if self.remaining is not None and self.remaining <= 0:
@@ -143,7 +144,7 @@ class SyncRunner:
             points = await self._usage_points(outcome)
             stats = await self._gateway.usage_stats()
             await self._flush_calls()
-            self._budget = _Budget(None if stats is None else stats.cached_remaining)
+            self._budget = _Budget() if stats is None else _Budget(stats.cached_remaining, stats.cached_limit)
             if shared_only:
                 await self._execute(
                     [r for r in await self._plan(points) if r.usage_point_id is None], outcome
@@ -159,6 +160,12 @@ class SyncRunner:
         except QuotaExhaustedError:
             outcome.phase = SyncPhase.QUOTA
             outcome.resumes_at = timeline.next_utc_midnight(self._clock())
+            limit = self._budget.limit
+            outcome.error = RateLimitError(
+                f"daily gateway quota used up: {limit}/{limit} cached requests today; "
+                "the sync resumes after 00:00 UTC",
+                resets_at=outcome.resumes_at,
+            )
         except RateLimitError as exc:
             outcome.phase = SyncPhase.QUOTA
             outcome.error = exc
@@ -260,10 +267,15 @@ class SyncRunner:
                 )
             else:
                 await self._set_progress(owner, total=self._progress[owner].total + count)
-        for request in requests:
-            owner = request.usage_point_id or ACCOUNT
+        for planned in requests:
+            owner = planned.usage_point_id or ACCOUNT
             if owner in self._blocked:
                 continue
+            bounded = self._within_bound(planned)
+            if bounded is None:  # wholly before a bound learned earlier in this run: nothing to ask
+                await self._set_progress(owner, done=self._progress[owner].done + 1)
+                continue
+            request = bounded
             await self._set_progress(owner, step=request.kind.value)
             try:
                 await self._send(request, outcome)
@@ -286,6 +298,17 @@ class SyncRunner:
                 )
                 await self._set_progress(owner, last_error_code=exc.code, last_error_message=exc.message)
             await self._set_progress(owner, done=self._progress[owner].done + 1)
+
+    def _within_bound(self, request: PlannedRequest) -> PlannedRequest | None:
+        """``request`` re-planned against the bounds learned so far (the plan was made before them)."""
+        if request.usage_point_id is None or request.first is None or request.last is None:
+            return request
+        bound = self._bounds.get((request.usage_point_id, request.kind))
+        if bound is None or request.first >= bound:
+            return request
+        if request.last < bound:
+            return None
+        return replace(request, first=bound)
 
     async def _send(self, request: PlannedRequest, outcome: SyncOutcome) -> None:
         """One planned request; a RATE_LIMIT_EXCEEDED is checked against /accounts/usage-stats: under the
@@ -310,7 +333,7 @@ class SyncRunner:
                         resets_at=exc.resets_at,
                         usage_point_id=exc.usage_point_id,
                     ) from exc
-                self._budget = _Budget(stats.cached_remaining)
+                self._budget = _Budget(stats.cached_remaining, stats.cached_limit)
                 if stats.cached_requests >= stats.cached_limit:
                     raise RateLimitError(
                         f"daily gateway quota used up: {stats.cached_requests}/{stats.cached_limit} "
@@ -455,6 +478,11 @@ class SyncRunner:
         await self._flush_calls()
         days = {timeline.paris_date(reading.start) for reading in fetched.items}
         covered = _covered(first, last, days, fetched.partial)
+        if fetched.partial is not None and "ADAM-ERR0123" in fetched.partial and days:
+            # the days before the meter's activation have nothing to give: not asked again
+            before = min(days) - dt.timedelta(days=1)
+            if first <= before:
+                covered.append(DateRange(first, before))
         await self._store.save_curve(pdl, direction, fetched.items, covered)
 
     async def _max_power(self, request: PlannedRequest) -> None:

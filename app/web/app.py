@@ -17,6 +17,7 @@ from aiohttp import web
 from app import __version__, timeline
 from app.addon import MqttState
 from app.domain import DataKind, DateRange, SyncPhase, SyncProgress, UsagePoint, subscribed_power
+from app.health import health_of
 from app.pricing.costs import offpeak_hours
 from app.service import Service
 from app.web import i18n, pages
@@ -131,7 +132,7 @@ async def build_status(service: Service, lang: str) -> dict[str, Any]:
     progress = {p.usage_point_id: p for p in await store.progress()}
     account = progress.pop("", None)
     if account is not None:
-        status["account"] = _progress_fields(account, lang)
+        status["account"] = _progress_fields(account, lang, now)
         if service.configured:
             status["state"] = account.phase.value
     if scheduler is not None and scheduler.state.running:
@@ -156,7 +157,7 @@ async def build_status(service: Service, lang: str) -> dict[str, Any]:
             "coverage": {
                 kind.value: _coverage_fields(coverage.get((pdl, kind), [])) for kind in _shown_kinds(point)
             },
-            "progress": _progress_fields(progress[pdl], lang) if pdl in progress else None,
+            "progress": _progress_fields(progress[pdl], lang, now) if pdl in progress else None,
         }
         status["usage_points"].append(entry)
     known = {entry["usage_point_id"] for entry in status["usage_points"]}
@@ -183,8 +184,19 @@ def _shown_kinds(point: UsagePoint) -> list[DataKind]:
     return kinds
 
 
-def _progress_fields(progress: SyncProgress, lang: str) -> dict[str, Any]:
+def _progress_fields(progress: SyncProgress, lang: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    health = health_of(progress, now or progress.updated_at or dt.datetime.now(dt.UTC))
     return {
+        "health": {
+            "state": health.state.value,
+            "needs_user": health.needs_user,
+            "code": health.code,
+            **(
+                _error_fields(health.code, lang)
+                if health.code
+                else {"message": health.cause, "fix": health.fix}
+            ),
+        },
         "phase": progress.phase.value,
         "step": progress.step,
         "done": progress.done,

@@ -77,6 +77,9 @@ class SimulatorConfig:
     # The real gateway's habits (../shared/gateway-api.md sections 8 and 10), each switchable:
     # the daily consumption route refuses a start before today - N years (Paris date), naming the bound;
     daily_consumption_years: int | None = None
+    # ... counted from a "today" this many days later than the client's (the gateway's clock and ours
+    # may disagree: only the date it names is the truth)
+    daily_consumption_bound_lag_days: int = 0
     # the daily routes treat `end` as exclusive on every window (False: inclusive, a lenient gateway);
     daily_end_exclusive: bool = True
     # a daily or max-power window starting before the meter's activation comes back empty as a whole.
@@ -546,7 +549,9 @@ def _check_daily_years(state: SimulatorState, start: dt.date, direction: Directi
     years = state.config.daily_consumption_years
     if years is None or direction is not Direction.CONSUMPTION:
         return
-    limit = add_months(state.today(), -12 * years)
+    limit = add_months(state.today(), -12 * years) + dt.timedelta(
+        days=state.config.daily_consumption_bound_lag_days
+    )
     if start < limit:
         raise _FailError(
             "DATE_TOO_OLD",
