@@ -141,7 +141,9 @@ class StoreCostSource:
     async def curve_days(self, usage_point_id: str, first: dt.date, last: dt.date) -> dict[dt.date, DaySlots]:
         start = dt.datetime.combine(first, dt.time(), PARIS).astimezone(dt.UTC)
         end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
-        rows = await self.store.interval_values(usage_point_id, Direction.CONSUMPTION, start, end)
+        rows, _ = await self.store.completed_interval_values(
+            usage_point_id, Direction.CONSUMPTION, start, end
+        )
         return group_epochs_by_local_day(rows)
 
     async def day_costs(
@@ -172,7 +174,7 @@ class StoreCostSource:
         offer = await self.chosen_offer(usage_point_id)
         if offer is None:
             return []
-        readings = await self.store.intervals(usage_point_id, Direction.CONSUMPTION, start, end)
+        readings = await self.store.completed_intervals(usage_point_id, Direction.CONSUMPTION, start, end)
         first = start.astimezone(PARIS).date()
         last = end.astimezone(PARIS).date()
         tempo = await self.tempo_map(first, last)

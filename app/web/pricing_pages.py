@@ -238,7 +238,7 @@ async def bilan_data(store: Store, pdl: str, today: dt.date) -> dict[str, Any]:
     production = {d.day: d.wh for d in await store.daily(production_pdl, Direction.PRODUCTION, first, today)}
     start = dt.datetime.combine(first, dt.time(), PARIS).astimezone(dt.UTC)
     end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
-    cons_curve = await store.interval_values(pdl, Direction.CONSUMPTION, start, end)
+    cons_curve, _ = await store.completed_interval_values(pdl, Direction.CONSUMPTION, start, end)
     self_consumed = self_consumed_per_day(
         cons_curve, await store.interval_values(production_pdl, Direction.PRODUCTION, start, end)
     )
