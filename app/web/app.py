@@ -6,6 +6,7 @@ Every URL the pages emit is relative, so the UI works at `/`, behind Home Assist
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -18,19 +19,39 @@ from app import __version__, timeline
 from app.addon import MqttState
 from app.domain import DataKind, DateRange, SyncPhase, SyncProgress, UsagePoint, subscribed_power
 from app.health import health_of
+from app.memory import IdleTrimmer
 from app.pricing.costs import offpeak_hours
 from app.service import Service
 from app.web import i18n, pages
 from app.web.ingress import setup_ingress
 
 SERVICE: web.AppKey[Service] = web.AppKey("service", Service)
+TRIMMER: web.AppKey[IdleTrimmer] = web.AppKey("trimmer", IdleTrimmer)
+TRIM_TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("trim_tasks", set)
 LANG: web.RequestKey[str] = web.RequestKey("lang", str)
 HERE = Path(__file__).parent
 
 
 def create_app(service: Service) -> web.Application:
-    app = web.Application(middlewares=[_language_middleware])
+    app = web.Application(middlewares=[_language_middleware, _trim_middleware])
     app[SERVICE] = service
+    app[TRIMMER] = trimmer = IdleTrimmer()
+
+    async def trim_after_sync(_: object) -> None:
+        async def when_exporters_are_done() -> None:
+            if service.exporters is not None:
+                await service.exporters.wait_idle()
+            trimmer.touch()
+
+        app[TRIM_TASKS].add(task := asyncio.create_task(when_exporters_are_done()))
+        task.add_done_callback(app[TRIM_TASKS].discard)
+
+    async def trim_after_start(_: web.Application) -> None:
+        trimmer.touch()
+
+    app[TRIM_TASKS] = set()
+    service.after_sync.append(trim_after_sync)
+    app.on_startup.append(trim_after_start)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -53,6 +74,15 @@ def create_app(service: Service) -> web.Application:
 
     setup_pricing_pages(app)
     return app
+
+
+@web.middleware
+async def _trim_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        response: web.StreamResponse = await handler(request)
+    finally:
+        request.app[TRIMMER].touch()  # memory back to the system once the pages go quiet
+    return response
 
 
 @web.middleware
