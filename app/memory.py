@@ -44,8 +44,9 @@ class IdleTrimmer:
     """``touch()`` after each piece of work; :func:`release_memory` runs once nothing touched it for
     ``delay`` seconds (so never in the middle of a burst of page requests or a sync)."""
 
-    def __init__(self, delay: float = 2.0) -> None:
+    def __init__(self, delay: float = 2.0, release: Callable[[], None] = release_memory) -> None:
         self.delay = delay
+        self._release_memory = release
         self._handle: asyncio.TimerHandle | None = None
         self.releases = 0
 
@@ -57,4 +58,4 @@ class IdleTrimmer:
     def _release(self) -> None:
         self._handle = None
         self.releases += 1
-        release_memory()
+        self._release_memory()
