@@ -159,7 +159,7 @@ def main() -> int:
             idle = _rss_mb(program.process.pid)
         finally:
             program.stop()
-        print(f"idle RSS after start (no credentials yet): {idle:.1f} MB")
+        print(f"idle RSS after the first start (empty data dir, no credentials yet): {idle:.1f} MB")
 
         sim_port = _free_port()
         simulator = subprocess.Popen(
@@ -196,6 +196,14 @@ def main() -> int:
         finally:
             simulator.terminate()
             simulator.wait(timeout=30)
+        # a restart (the add-on after a reboot or an update): the synced store, schema at head
+        program = Program(root, base / "synced")
+        try:
+            program.wait_for("web UI on")
+            time.sleep(args.settle)
+            restarted = _rss_mb(program.process.pid)
+        finally:
+            program.stop()
     print(
         f"first sync of the 3 demo points: {requests} gateway requests, "
         f"{elapsed:.1f} s from start to 'sync done'"
@@ -205,6 +213,7 @@ def main() -> int:
         f"RSS right after a crawl of {pages} pages: {peak_crawl:.1f} MB; "
         f"steady {args.settle:.0f} s later: {steady:.1f} MB"
     )
+    print(f"idle RSS after a restart on the synced store (no sync at start): {restarted:.1f} MB")
     ok = idle <= IDLE_TARGET_MB and steady <= STEADY_TARGET_MB
     print(
         f"targets: idle <= {IDLE_TARGET_MB:.0f} MB -> {'ok' if idle <= IDLE_TARGET_MB else 'MISSED'}; "
