@@ -21,6 +21,7 @@ from app.service import Service
 from app.store import Store
 from app.sync import runner as sync_runner
 from app.sync.planner import HistoryLimits, last_available_day, wanted_range
+from app.web.app import build_status
 from tests.support import NOW, AiohttpServer, Clock, data_requests, make_service, start_simulator
 
 LAG_DAYS = 2  # the gateway's "today - 3 years" is two days later than ours
@@ -175,6 +176,12 @@ async def test_a_used_up_quota_stops_until_midnight_naming_the_counter(
             assert not health.needs_user
             assert health.state.value == "waiting"
             assert "12/12 cached requests" in health.cause
+        # the dashboard says which counter, without an error
+        status = await build_status(service, "en")
+        for entry in status["usage_points"]:
+            progress = entry["progress"]
+            assert progress["health"]["state"] == "waiting" and not progress["health"]["needs_user"]
+            assert "12/12 cached requests" in progress["last_error"]["detail"]
     finally:
         await service.stop()
 
