@@ -212,8 +212,12 @@ def test_history_start() -> None:
 
 def test_minimum_requests_ten_year_old_point_today() -> None:
     p = point()
-    # daily and max power: 2023-11-14..2026-11-27 = 1110 days -> 4 each; curve 2024-11-14.. = 744 -> 2
+    # daily consumption: the gateway's today - 3 years, 2023-11-28..2026-11-27 = 1096 days -> 4;
+    # max power: 2023-11-14.. = 1110 days -> 4; curve 2024-11-14.. = 744 -> 2
     assert wanted_range(p, None, DataKind.DAILY_CONSUMPTION, NOW, LIMITS) == DateRange(
+        D(2023, 11, 28), D(2026, 11, 27)
+    )
+    assert wanted_range(p, None, DataKind.MAX_POWER, NOW, LIMITS) == DateRange(
         D(2023, 11, 14), D(2026, 11, 27)
     )
     assert wanted_range(p, None, DataKind.CURVE_CONSUMPTION, NOW, LIMITS) == DateRange(
@@ -262,8 +266,10 @@ def test_first_sync_order_and_windows() -> None:
         (D(2025, 11, 28), D(2026, 11, 27)),
         (D(2024, 11, 28), D(2025, 11, 27)),
         (D(2023, 11, 29), D(2024, 11, 27)),
-        (D(2023, 11, 14), D(2023, 11, 28)),
+        (D(2023, 11, 28), D(2023, 11, 28)),
     ]
+    production = [r for r in requests if r.kind is DataKind.DAILY_PRODUCTION]
+    assert production[-1].first == D(2023, 11, 14)  # production follows Enedis' 36 months + 15 days
     curve = [r for r in requests if r.kind is DataKind.CURVE_PRODUCTION]
     assert [(r.first, r.last) for r in curve] == [
         (D(2024, 11, 29), D(2026, 11, 27)),
@@ -320,11 +326,11 @@ def test_correction_days_below_one_is_an_error(days: int) -> None:
 
 
 def test_correction_window_stays_inside_the_wanted_range() -> None:
-    # activated 2026-11-24: wanted from the 25th (margin) to the 27th, even with 7 correction days
+    # activated 2026-11-24: wanted from the activation day to the 27th, even with 7 correction days
     p = point(activation_date=D(2026, 11, 24))
     requests = plan(PlanInputs(now=NOW, usage_points=[p], include_shared=False))
     ranged = [r for r in requests if r.kind.is_ranged]
-    assert {(r.first, r.last) for r in ranged} == {(D(2026, 11, 25), D(2026, 11, 27))}
+    assert {(r.first, r.last) for r in ranged} == {(D(2026, 11, 24), D(2026, 11, 27))}
 
 
 def test_nothing_before_0800_for_yesterday() -> None:
@@ -338,43 +344,64 @@ def test_nothing_before_0800_for_yesterday() -> None:
     )
 
 
-def test_activation_moves_the_start_with_the_margin() -> None:
+def test_activation_day_is_the_first_wanted_day() -> None:
     for kind in (DataKind.DAILY_CONSUMPTION, DataKind.CURVE_CONSUMPTION, DataKind.MAX_POWER):
         assert wanted_range(point(activation_date=D(2026, 3, 10)), None, kind, NOW, LIMITS) == DateRange(
-            D(2026, 3, 11), D(2026, 11, 27)
+            D(2026, 3, 10), D(2026, 11, 27)
         )
     # the latest known activation wins, wherever it comes from
     p = point(activation_date=D(2025, 1, 1), oldest_available_data_date=D(2025, 6, 1))
     assert wanted_range(p, None, DataKind.DAILY_CONSUMPTION, NOW, LIMITS) == DateRange(
-        D(2025, 6, 2), D(2026, 11, 27)
+        D(2025, 6, 1), D(2026, 11, 27)
     )
     contract = Contract(PDL, last_activation_date=D(2026, 2, 1))
     assert wanted_range(p, contract, DataKind.DAILY_CONSUMPTION, NOW, LIMITS) == DateRange(
-        D(2026, 2, 2), D(2026, 11, 27)
+        D(2026, 2, 1), D(2026, 11, 27)
     )
     # an activation older than the history limit does not move it
     old = point(activation_date=D(2023, 11, 12))
-    assert wanted_range(old, None, DataKind.DAILY_CONSUMPTION, NOW, LIMITS) == DateRange(
+    assert wanted_range(old, None, DataKind.MAX_POWER, NOW, LIMITS) == DateRange(
         D(2023, 11, 14), D(2026, 11, 27)
     )
-    # activation on the 13th: margin gives the 14th, same as the history start
-    assert wanted_range(
-        point(activation_date=D(2023, 11, 13)), None, DataKind.DAILY_CONSUMPTION, NOW, LIMITS
-    ) == (DateRange(D(2023, 11, 14), D(2026, 11, 27)))
+    assert wanted_range(old, None, DataKind.DAILY_CONSUMPTION, NOW, LIMITS) == DateRange(
+        D(2023, 11, 28), D(2026, 11, 27)
+    )
     # the contract from the plan inputs is used
     requests = plan(
         PlanInputs(now=NOW, usage_points=[point()], contracts={PDL: contract}, include_shared=False)
     )
-    assert min(r.first for r in requests if r.first is not None) == D(2026, 2, 2)
-    # activated yesterday or later: nothing to ask yet, metadata only
-    assert (
-        wanted_range(point(activation_date=D(2026, 11, 27)), None, DataKind.DAILY_CONSUMPTION, NOW, LIMITS)
-        is None
-    )
+    assert min(r.first for r in requests if r.first is not None) == D(2026, 2, 1)
+    # activated yesterday: that one day; activated today: nothing to ask yet, metadata only
+    assert wanted_range(
+        point(activation_date=D(2026, 11, 27)), None, DataKind.DAILY_CONSUMPTION, NOW, LIMITS
+    ) == DateRange(D(2026, 11, 27), D(2026, 11, 27))
     fresh = plan(
-        PlanInputs(now=NOW, usage_points=[point(activation_date=D(2026, 11, 27))], include_shared=False)
+        PlanInputs(now=NOW, usage_points=[point(activation_date=D(2026, 11, 28))], include_shared=False)
     )
     assert [r.kind for r in fresh] == [DataKind.CONTRACT, DataKind.ADDRESS]
+
+
+def test_a_bound_the_gateway_named_moves_the_start_of_that_route_only() -> None:
+    bound = D(2023, 12, 1)
+    requests = plan(
+        PlanInputs(
+            now=NOW,
+            usage_points=[point(), point(PDL2)],
+            bounds={(PDL, DataKind.DAILY_CONSUMPTION): bound},
+            include_shared=False,
+        )
+    )
+
+    def oldest(pdl: str, kind: DataKind) -> dt.date:
+        return min(r.first for r in requests if r.usage_point_id == pdl and r.kind is kind and r.first)
+
+    assert oldest(PDL, DataKind.DAILY_CONSUMPTION) == bound
+    assert oldest(PDL2, DataKind.DAILY_CONSUMPTION) == D(2023, 11, 28)
+    assert oldest(PDL, DataKind.MAX_POWER) == D(2023, 11, 14)
+    # an older bound than our own computation does not move the start back
+    assert wanted_range(point(), None, DataKind.DAILY_CONSUMPTION, NOW, LIMITS, D(2023, 1, 1)) == DateRange(
+        D(2023, 11, 28), D(2026, 11, 27)
+    )
 
 
 def test_disabled_kinds_are_skipped() -> None:
@@ -426,8 +453,20 @@ def test_metadata_refresh() -> None:
 
     assert metadata(dt.timedelta(days=1)) == []
     assert metadata(dt.timedelta(days=6, hours=23)) == []
-    assert metadata(dt.timedelta(days=7)) == [DataKind.CONTRACT, DataKind.ADDRESS]
-    assert metadata(dt.timedelta(days=30)) == [DataKind.CONTRACT, DataKind.ADDRESS]
+    # refreshes: one a day (a daily sync stays within 6 requests per point), the oldest first
+    assert metadata(dt.timedelta(days=7)) == [DataKind.CONTRACT]
+    assert metadata(dt.timedelta(days=30)) == [DataKind.CONTRACT]
+    fetched = {
+        (PDL, DataKind.CONTRACT): NOW - dt.timedelta(days=1),
+        (PDL, DataKind.ADDRESS): NOW - dt.timedelta(days=8),
+    }
+    requests = plan(PlanInputs(now=NOW, usage_points=[point()], last_fetched=fetched))
+    assert [r.kind for r in requests if r.kind in (DataKind.CONTRACT, DataKind.ADDRESS)] == [DataKind.ADDRESS]
+    # never fetched: both at once (the first sync needs the activation date and the address)
+    assert [r.kind for r in plan(PlanInputs(now=NOW, usage_points=[point()]))][:2] == [
+        DataKind.CONTRACT,
+        DataKind.ADDRESS,
+    ]
 
 
 def _tempo(now: dt.datetime, covered_to: dt.date | None) -> list[PlannedRequest]:
@@ -480,7 +519,7 @@ def test_tempo_starts_at_the_earliest_point() -> None:
     recent = point(PDL2, activation_date=D(2026, 1, 1))
     requests = plan(PlanInputs(now=NOW, usage_points=[recent]))
     assert [(r.first, r.last) for r in requests if r.kind is DataKind.TEMPO] == [
-        (D(2026, 1, 2), D(2026, 11, 29))
+        (D(2026, 1, 1), D(2026, 11, 29))
     ]
     requests = plan(PlanInputs(now=NOW, usage_points=[recent, point()]))
     assert [(r.first, r.last) for r in requests if r.kind is DataKind.TEMPO] == [
@@ -678,7 +717,7 @@ def test_tempo_covers_every_missing_day(data: st.DataObject, now: dt.datetime, p
     today = timeline.paris_today(now)
     start = history_start(today, LIMITS.daily_months, LIMITS)
     if p.earliest_known_data_day is not None:
-        start = max(start, p.earliest_known_data_day + dt.timedelta(days=1))
+        start = max(start, p.earliest_known_data_day)
     end = last_tempo_day(now)
     assert end - today in (dt.timedelta(0), dt.timedelta(days=1))
     if start > end:
@@ -756,7 +795,10 @@ def test_wanted_range_bounds(now: dt.datetime, p: UsagePoint) -> None:
             LIMITS.curve_months if kind in (DataKind.CURVE_CONSUMPTION, DataKind.CURVE_PRODUCTION) else 36
         )
         oldest_served = timeline.add_months(today, -months) - dt.timedelta(days=15)
-        assert w.first > oldest_served  # at least one day of margin
+        if kind is DataKind.DAILY_CONSUMPTION:
+            assert w.first >= timeline.add_months(today, -36)  # the gateway's own 3-year bound
+        else:
+            assert w.first > oldest_served  # at least one day of margin
         if p.earliest_known_data_day is not None:
-            assert w.first > p.earliest_known_data_day
+            assert w.first >= p.earliest_known_data_day  # the activation day has data
         assert w.last == last_available_day(now) < today

@@ -73,7 +73,9 @@ async def hphc_from_curve(
     if not ranges:
         return None, None
     start, end = timeline.day_bounds_utc(day)
-    readings = await context.store.intervals(point.usage_point_id, Direction.CONSUMPTION, start, end)
+    readings = await context.store.completed_intervals(
+        point.usage_point_id, Direction.CONSUMPTION, start, end
+    )
     known = [r for r in readings if r.average_w is not None]
     if not known:
         return None, None

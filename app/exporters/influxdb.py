@@ -130,7 +130,7 @@ class InfluxDbExporter(BaseExporter):
             _, end = timeline.day_bounds_utc(last)
             tags = f"usage_point_id={_tag(pdl)}"
             for direction in Direction:
-                for r in await store.intervals(pdl, direction, start, end):
+                for r in await store.completed_intervals(pdl, direction, start, end):
                     if r.average_w is not None:
                         energy = r.average_w * r.minutes / 60
                         ts = int(r.start.timestamp())

@@ -286,7 +286,7 @@ class JeedomExporter(BaseExporter):
             if self.config["load_curve"]:
                 start, _ = timeline.day_bounds_utc(first)
                 _, end = timeline.day_bounds_utc(last)
-                for reading in await store.intervals(pdl, direction, start, end):
+                for reading in await store.completed_intervals(pdl, direction, start, end):
                     if reading.average_w is not None:
                         out.append(Value(pdl, f"{kind}_load_curve", reading.average_w, reading.start))
             if direction is Direction.CONSUMPTION:

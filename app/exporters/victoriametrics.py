@@ -225,7 +225,7 @@ class VictoriaMetricsExporter(BaseExporter):
         for direction in directions:
             kind = direction.value
             split: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
-            for reading in await store.intervals(pdl, direction, start, end):
+            for reading in await store.completed_intervals(pdl, direction, start, end):
                 if reading.average_w is None:
                     continue
                 ms = int(reading.start.timestamp()) * 1000

@@ -100,7 +100,25 @@ class NoDataError(GatewayError):
 
 
 class DateTooOldError(GatewayError):
+    """The window starts before the oldest day the route serves; `oldest_allowed` is that day when the
+    gateway named it ("Oldest allowed date: YYYY-MM-DD"): a bound to learn, not a fault."""
+
     code = "date_too_old"
+
+    def __init__(
+        self, message: str, *, oldest_allowed: dt.date | None = None, usage_point_id: str | None = None
+    ) -> None:
+        super().__init__(message, usage_point_id=usage_point_id)
+        self.oldest_allowed = oldest_allowed
+
+
+class TransientRateLimitError(GatewayError):
+    """RATE_LIMIT_EXCEEDED while the usage counters are under the limits (the limiter and the counters
+    disagreed), still there after the bounded retries: the next scheduled attempt will do."""
+
+    code = "rate_limit_transient"
+    retryable = True
+    stops_run = True
 
 
 class GatewayUnavailableError(GatewayError):

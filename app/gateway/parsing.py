@@ -292,6 +292,20 @@ def _enedis_code_in(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+_OLDEST_ALLOWED = re.compile(r"oldest allowed date\s*:?\s*(\d{4}-\d{2}-\d{2})", re.IGNORECASE)
+
+
+def oldest_allowed_date(message: str) -> dt.date | None:
+    """The day a DATE_TOO_OLD message names ("... Oldest allowed date: 2023-12-05"), if any."""
+    match = _OLDEST_ALLOWED.search(message or "")
+    if match is None:
+        return None
+    try:
+        return dt.date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
 def error_from_code(
     code: str,
     message: str,
@@ -315,7 +329,7 @@ def error_from_code(
     if upper == "NO_DATA":
         return NoDataError(text, usage_point_id=pdl)
     if upper == "DATE_TOO_OLD":
-        return DateTooOldError(text, usage_point_id=pdl)
+        return DateTooOldError(text, oldest_allowed=oldest_allowed_date(message), usage_point_id=pdl)
     if upper in ("INVALID_DATE_RANGE", "INVALID_DATE_FORMAT", "VALIDATION_ERROR", "INVALID_REQUEST"):
         return RequestValidationError(text, usage_point_id=pdl)
     if upper == "INTERNAL_ERROR":

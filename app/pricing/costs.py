@@ -36,6 +36,7 @@ CHOSEN_KEY = "pricing.offer.{pdl}"
 OFFPEAK_KEY = "pricing.offpeak.{pdl}"
 USER_OFFERS_KEY = "pricing.user_offers"
 EJP_DAYS_KEY = "pricing.ejp_days.{pdl}"
+DAY_COSTS_CHUNK_DAYS = 92
 AUTO_OPTIONS = {"BASE": "BASE", "HC_HP": "HC_HP", "TEMPO": "TEMPO", "EJP": "EJP", "HC_WEEKEND": "HC_HP"}
 
 
@@ -168,7 +169,9 @@ class StoreCostSource:
     async def curve_days(self, usage_point_id: str, first: dt.date, last: dt.date) -> dict[dt.date, DaySlots]:
         start = dt.datetime.combine(first, dt.time(), PARIS).astimezone(dt.UTC)
         end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
-        rows = await self.store.interval_values(usage_point_id, Direction.CONSUMPTION, start, end)
+        rows, _ = await self.store.completed_interval_values(
+            usage_point_id, Direction.CONSUMPTION, start, end
+        )
         return group_epochs_by_local_day(rows)
 
     async def day_costs(
@@ -178,28 +181,34 @@ class StoreCostSource:
         offer = offer or await self.chosen_offer(usage_point_id)
         if offer is None:
             return []
-        days = await self.curve_days(usage_point_id, first, last)
         tempo = await self.tempo_map(first, last)
         offpeak = await self.offpeak(usage_point_id)
         ejp = await self.ejp_days(usage_point_id)
         out: list[DayCost] = []
         daily = await self.store.daily(usage_point_id, Direction.CONSUMPTION, first, last)
         daily_by_day = {d.day: d.wh for d in daily}
-        for day in sorted(set(days) | set(daily_by_day)):
-            cost = (
-                price_day(offer, days[day], offpeak=offpeak, tempo=tempo, ejp_days=ejp)
-                if day in days
-                else price_daily_total(offer, day, daily_by_day[day], ejp_days=ejp)
-            )
-            if cost is not None:
-                out.append(cost)
+        chunk_first = first
+        while chunk_first <= last:  # a quarter of curve at a time: a lower memory peak, same figures
+            chunk_last = min(last, chunk_first + dt.timedelta(days=DAY_COSTS_CHUNK_DAYS - 1))
+            days = await self.curve_days(usage_point_id, chunk_first, chunk_last)
+            wanted = {d for d in daily_by_day if chunk_first <= d <= chunk_last}
+            for day in sorted(set(days) | wanted):
+                cost = (
+                    price_day(offer, days[day], offpeak=offpeak, tempo=tempo, ejp_days=ejp)
+                    if day in days
+                    else price_daily_total(offer, day, daily_by_day[day], ejp_days=ejp)
+                )
+                if cost is not None:
+                    out.append(cost)
+            del days
+            chunk_first = chunk_last + dt.timedelta(days=1)
         return out
 
     async def hourly(self, usage_point_id: str, start: dt.datetime, end: dt.datetime) -> list[BucketCost]:
         offer = await self.chosen_offer(usage_point_id)
         if offer is None:
             return []
-        readings = await self.store.intervals(usage_point_id, Direction.CONSUMPTION, start, end)
+        readings = await self.store.completed_intervals(usage_point_id, Direction.CONSUMPTION, start, end)
         first = start.astimezone(PARIS).date()
         last = end.astimezone(PARIS).date()
         tempo = await self.tempo_map(first, last)

@@ -64,6 +64,7 @@ from app.domain import (
     UsagePoint,
     merge_date_ranges,
 )
+from app.hourly_energy import complete_readings, complete_rows
 from app.store import migrate
 from app.store.engine import SQLITE_BEGIN_OPTION, create_engine, normalise_database_url, sqlite_path
 from app.store.tables import (
@@ -720,6 +721,71 @@ class Store:
             epochs, minutes, watts = zip(*rows, strict=True)
             del rows
             return list(epochs), list(minutes), list(watts)
+
+    # ------------------------------------------------------------------ the meter's daily total wins
+
+    async def meter_daily_wh(
+        self, usage_point_id: str, direction: Direction, first: dt.date, last: dt.date
+    ) -> dict[dt.date, int]:
+        """The meter's own daily values (not those derived from the curve) over [first, last]."""
+        de = daily_energy
+        async with self._read() as conn:
+            result = await conn.execute(
+                select(de.c.day, de.c.wh).where(
+                    de.c.usage_point_id == usage_point_id,
+                    de.c.direction == direction.value,
+                    de.c.day >= first,
+                    de.c.day <= last,
+                    de.c.source == _METER,
+                )
+            )
+            return {day: int(wh) for day, wh in result}
+
+    async def _meter_for(
+        self, usage_point_id: str, direction: Direction, start: dt.datetime, end: dt.datetime
+    ) -> tuple[dict[dt.date, int], list[dt.date]]:
+        """The meter's values of the whole Paris days inside [start, end), and those days."""
+        first = start.astimezone(PARIS).date()
+        if day_start_utc(first) < start:
+            first += _ONE_DAY
+        last = end.astimezone(PARIS).date() - _ONE_DAY
+        if day_start_utc(last + _ONE_DAY) > end:
+            last -= _ONE_DAY
+        if last < first:
+            return {}, []
+        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+        return await self.meter_daily_wh(usage_point_id, direction, first, last), days
+
+    async def completed_interval_values(
+        self, usage_point_id: str, direction: Direction, start: dt.datetime, end: dt.datetime
+    ) -> tuple[list[tuple[int, int, int | None]], frozenset[dt.date]]:
+        """`interval_values` with the days the meter's value exceeds completed (app/hourly_energy.py),
+        and those estimated days."""
+        rows = await self.interval_values(usage_point_id, direction, start, end)
+        meter, days = await self._meter_for(usage_point_id, direction, start, end)
+        completion = complete_rows(rows, meter, days=days)
+        return completion.rows, completion.estimated
+
+    async def completed_intervals(
+        self, usage_point_id: str, direction: Direction, start: dt.datetime, end: dt.datetime
+    ) -> list[IntervalReading]:
+        """`intervals` with the days the meter's value exceeds completed (app/hourly_energy.py): what every
+        consumer of hourly energy reads."""
+        readings = await self.intervals(usage_point_id, direction, start, end)
+        meter, days = await self._meter_for(usage_point_id, direction, start, end)
+        completed, _ = complete_readings(
+            readings, meter, usage_point_id=usage_point_id, direction=direction, days=days
+        )
+        return completed
+
+    async def estimated_days(
+        self, usage_point_id: str, direction: Direction, first: dt.date, last: dt.date
+    ) -> frozenset[dt.date]:
+        """The Paris days of [first, last] whose hours are completed from the meter's value."""
+        _, estimated = await self.completed_interval_values(
+            usage_point_id, direction, day_start_utc(first), day_start_utc(last + _ONE_DAY)
+        )
+        return estimated
 
     async def max_power(self, usage_point_id: str, first: dt.date, last: dt.date) -> list[MaxPower]:
         async with self._read() as conn:

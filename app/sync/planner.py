@@ -7,9 +7,12 @@ starts one day too early fails as a whole), and send the fewest requests (users 
 Rules (see ../shared/gateway-api.md, sections 4, 5, 8, 9 and 10):
 
 - Day D is published around 08:00 Paris on D+1: :func:`last_available_day`.
-- History: daily and max power 36 months + 15 days, load curve 24 months + 15 days, counted back from
-  the Paris date of today, plus one day of margin: :func:`history_start`. Nothing before the meter's
-  activation (latest of the known activation dates, plus the same margin): :func:`wanted_range`.
+- History: daily production and max power 36 months + 15 days, load curve 24 months + 15 days, counted
+  back from the Paris date of today, plus one day of margin: :func:`history_start`. The gateway's own
+  daily consumption route is stricter: today - 3 years exactly. A bound the gateway named
+  (``DATE_TOO_OLD`` "Oldest allowed date") overrides the computed one: ``PlanInputs.bounds``. Nothing
+  before the meter's activation day (latest of the known activation dates), which has data itself:
+  :func:`wanted_range`.
 - What is missing is the wanted range minus the stored coverage, plus a correction window of the last
   ``correction_days`` available days, always re-read (Enedis corrects recent days, and the non-batch
   daily route never returns yesterday): :func:`missing_days`.
@@ -37,6 +40,7 @@ __all__ = [
     "history_start",
     "last_available_day",
     "last_tempo_day",
+    "latest_activation",
     "minimum_requests",
     "missing_days",
     "plan",
@@ -68,13 +72,21 @@ _PRODUCTION_KINDS = frozenset({DataKind.DAILY_PRODUCTION, DataKind.CURVE_PRODUCT
 class HistoryLimits:
     """How far back the gateway serves: ``months`` + ``extra_days`` before today, plus our own margin."""
 
-    daily_months: int = 36  # daily consumption / production and max power
+    daily_months: int = 36  # daily production and max power
     curve_months: int = 24  # load curves
     extra_days: int = 15
     margin_days: int = 1
+    # The gateway's daily consumption route: start >= today - N years (Paris date), no extra days.
+    daily_consumption_years: int | None = 3
 
     def months_for(self, kind: DataKind) -> int:
         return self.curve_months if kind in _CURVE_KINDS else self.daily_months
+
+    def oldest_day(self, kind: DataKind, today: dt.date) -> dt.date:
+        """The first day the gateway serves for ``kind`` at ``today`` (Paris), as far as we know."""
+        if kind is DataKind.DAILY_CONSUMPTION and self.daily_consumption_years is not None:
+            return add_months(today, -12 * self.daily_consumption_years)
+        return history_start(today, self.months_for(kind), self)
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,8 @@ class PlanInputs:
     # Kinds not to ask, e.g. (pdl, CURVE_CONSUMPTION) when load-curve collection is off; ("", kind) for
     # shared kinds.
     disabled: AbstractSet[tuple[str, DataKind]] = frozenset()
+    # Oldest day the gateway said it allows (DATE_TOO_OLD), per (usage_point_id, kind).
+    bounds: Mapping[tuple[str, DataKind], dt.date] = field(default_factory=dict)
     correction_days: int = 7
     history: HistoryLimits = HistoryLimits()
     routes: RouteLimits = RouteLimits()
@@ -149,7 +163,7 @@ def history_start(today: dt.date, months: int, limits: HistoryLimits) -> dt.date
     return oldest + dt.timedelta(days=limits.margin_days)
 
 
-def _latest_activation(point: UsagePoint, contract: Contract | None) -> dt.date | None:
+def latest_activation(point: UsagePoint, contract: Contract | None) -> dt.date | None:
     known = [
         day
         for day in (
@@ -171,29 +185,41 @@ def _applies(point: UsagePoint, kind: DataKind) -> bool:
 
 
 def _wanted_start(
-    point: UsagePoint, contract: Contract | None, months: int, today: dt.date, limits: HistoryLimits
+    point: UsagePoint,
+    contract: Contract | None,
+    kind: DataKind,
+    today: dt.date,
+    limits: HistoryLimits,
+    bound: dt.date | None = None,
 ) -> dt.date:
-    start = history_start(today, months, limits)
-    activation = _latest_activation(point, contract)
+    start = limits.oldest_day(kind, today)
+    if bound is not None:
+        start = max(start, bound)
+    activation = latest_activation(point, contract)
     if activation is not None:
-        start = max(start, activation + dt.timedelta(days=limits.margin_days))
+        start = max(start, activation)  # the activation day has data: start at it, not after it
     return start
 
 
 def wanted_range(
-    point: UsagePoint, contract: Contract | None, kind: DataKind, now: dt.datetime, limits: HistoryLimits
+    point: UsagePoint,
+    contract: Contract | None,
+    kind: DataKind,
+    now: dt.datetime,
+    limits: HistoryLimits,
+    bound: dt.date | None = None,
 ) -> DateRange | None:
     """The days of ``kind`` a complete store holds for ``point`` at ``now``.
 
-    Start: the later of the history start for the kind and the latest known activation (``/pdl``
-    activation_date and oldest_available_data_date, contract last_activation_date), each with the margin.
-    End: :func:`last_available_day`. None when empty or when the kind does not apply to the point
-    (production kinds without production, consumption kinds without consumption, non-ranged or shared
-    kinds).
+    Start: the latest of the history start for the kind (:meth:`HistoryLimits.oldest_day`), the
+    ``bound`` the gateway named, and the latest known activation day (``/pdl`` activation_date and
+    oldest_available_data_date, contract last_activation_date). End: :func:`last_available_day`. None
+    when empty or when the kind does not apply to the point (production kinds without production,
+    consumption kinds without consumption, non-ranged or shared kinds).
     """
     if kind not in POINT_RANGED_KINDS or not _applies(point, kind):
         return None
-    start = _wanted_start(point, contract, limits.months_for(kind), paris_today(now), limits)
+    start = _wanted_start(point, contract, kind, paris_today(now), limits, bound)
     end = last_available_day(now)
     if start > end:
         return None
@@ -293,16 +319,24 @@ def _correction_window(now: dt.datetime, correction_days: int) -> DateRange:
 
 def _point_requests(inputs: PlanInputs, point: UsagePoint, correction: DateRange) -> Iterable[PlannedRequest]:
     pdl = point.usage_point_id
-    for kind in _METADATA_KINDS:
-        if (pdl, kind) not in inputs.disabled and _stale(
-            inputs.last_fetched.get((pdl, kind)), inputs.now, inputs.metadata_max_age
-        ):
-            yield PlannedRequest(kind, pdl)
+    stale = [
+        kind
+        for kind in _METADATA_KINDS
+        if (pdl, kind) not in inputs.disabled
+        and _stale(inputs.last_fetched.get((pdl, kind)), inputs.now, inputs.metadata_max_age)
+    ]
+    if stale and all((pdl, kind) in inputs.last_fetched for kind in stale):
+        # refreshes only: one a day, the oldest first, so a daily sync stays within a few requests
+        stale = [min(stale, key=lambda kind: inputs.last_fetched[(pdl, kind)])]
+    for kind in stale:
+        yield PlannedRequest(kind, pdl)
     contract = inputs.contracts.get(pdl)
     for kind in POINT_RANGED_KINDS:
         if (pdl, kind) in inputs.disabled:
             continue
-        wanted = wanted_range(point, contract, kind, inputs.now, inputs.history)
+        wanted = wanted_range(
+            point, contract, kind, inputs.now, inputs.history, inputs.bounds.get((pdl, kind))
+        )
         if wanted is None:
             continue
         missing = missing_days(wanted, inputs.coverage.get((pdl, kind), ()), correction)
@@ -318,9 +352,7 @@ def _tempo_request(inputs: PlanInputs, points: Sequence[UsagePoint]) -> PlannedR
         return None
     today = paris_today(inputs.now)
     start = min(
-        _wanted_start(
-            p, inputs.contracts.get(p.usage_point_id), inputs.history.daily_months, today, inputs.history
-        )
+        _wanted_start(p, inputs.contracts.get(p.usage_point_id), DataKind.MAX_POWER, today, inputs.history)
         for p in points
     )
     end = last_tempo_day(inputs.now)

@@ -6,10 +6,11 @@ recorded state (never an exception that stops the server).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from app import timeline
@@ -33,14 +34,18 @@ from app.gateway.errors import (
     NoProductionError,
     NotActivatedError,
     RateLimitError,
+    TransientRateLimitError,
 )
 from app.store import Store
-from app.sync.planner import PlanInputs, PlannedRequest, plan
+from app.sync.planner import PlanInputs, PlannedRequest, latest_activation, plan
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 ACCOUNT = ""  # progress row of the account as a whole
+BOUNDS_KEY = "sync.history_bounds"  # {"<usage point>/<kind>": "YYYY-MM-DD"}: oldest days the gateway named
+RATE_LIMIT_RETRIES = 3  # retries of one request refused by the limiter while the counters are under it
+RATE_LIMIT_FIRST_DELAY = 5.0  # seconds, x4 each time (5, 20, 80)
 DISABLED_RETRY_AFTER = dt.timedelta(days=7)
 _COUNTED_KINDS = frozenset(
     {
@@ -79,6 +84,7 @@ class _Budget:
     (retries included). None: unknown (no usage stats); then RATE_LIMIT_EXCEEDED is the guard."""
 
     remaining: int | None = None
+    limit: int | None = None
 
     def check(self) -> None:
         if self.remaining is not None and self.remaining <= 0:
@@ -99,6 +105,8 @@ class SyncRunner:
         correction_days: int = 7,
         only_usage_points: Sequence[str] = (),
         call_log: list[CallRecord] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rate_limit_retries: int = RATE_LIMIT_RETRIES,
     ) -> None:
         self._store = store
         self._gateway = gateway
@@ -111,6 +119,10 @@ class SyncRunner:
         self._current_points: set[str] = set()
         self._blocked: set[str] = set()  # usage points refused as a whole (access denied, no consent)
         self._budget = _Budget()
+        self._sleep = sleep
+        self._rate_limit_retries = rate_limit_retries
+        self._activations: dict[str, dt.date] = {}
+        self._bounds: dict[tuple[str, DataKind], dt.date] = {}
 
     async def run(self, *, shared_only: bool = False) -> SyncOutcome:
         outcome = SyncOutcome(SyncPhase.DONE)
@@ -132,7 +144,7 @@ class SyncRunner:
             points = await self._usage_points(outcome)
             stats = await self._gateway.usage_stats()
             await self._flush_calls()
-            self._budget = _Budget(None if stats is None else stats.cached_remaining)
+            self._budget = _Budget() if stats is None else _Budget(stats.cached_remaining, stats.cached_limit)
             if shared_only:
                 await self._execute(
                     [r for r in await self._plan(points) if r.usage_point_id is None], outcome
@@ -148,6 +160,12 @@ class SyncRunner:
         except QuotaExhaustedError:
             outcome.phase = SyncPhase.QUOTA
             outcome.resumes_at = timeline.next_utc_midnight(self._clock())
+            limit = self._budget.limit
+            outcome.error = RateLimitError(
+                f"daily gateway quota used up: {limit}/{limit} cached requests today; "
+                "the sync resumes after 00:00 UTC",
+                resets_at=outcome.resumes_at,
+            )
         except RateLimitError as exc:
             outcome.phase = SyncPhase.QUOTA
             outcome.error = exc
@@ -190,17 +208,45 @@ class SyncRunner:
                 last_fetched[key] = fetched_at
             if reason is not None and (fetched_at is None or now - fetched_at < DISABLED_RETRY_AFTER):
                 disabled.add(key)
+        contracts = await self._store.contracts()
+        self._activations = {}
+        for point in points:
+            activation = latest_activation(point, contracts.get(point.usage_point_id))
+            if activation is not None:
+                self._activations[point.usage_point_id] = activation
+        self._bounds = await self._load_bounds()
         return plan(
             PlanInputs(
                 now=now,
                 usage_points=points,
-                contracts=await self._store.contracts(),
+                contracts=contracts,
                 coverage=await self._store.all_coverage(),
                 last_fetched=last_fetched,
                 disabled=frozenset(disabled),
+                bounds=self._bounds,
                 correction_days=self._correction_days,
             )
         )
+
+    async def _load_bounds(self) -> dict[tuple[str, DataKind], dt.date]:
+        bounds: dict[tuple[str, DataKind], dt.date] = {}
+        raw = await self._store.get_setting(BOUNDS_KEY)
+        if not isinstance(raw, dict):
+            return bounds
+        for key, value in raw.items():
+            pdl, _, kind_text = str(key).partition("/")
+            try:
+                bounds[(pdl, DataKind(kind_text))] = dt.date.fromisoformat(str(value))
+            except ValueError:
+                continue  # a kind or date this version does not know: ignore it
+        return bounds
+
+    async def _learn_bound(self, usage_point_id: str, kind: DataKind, day: dt.date) -> None:
+        self._bounds[(usage_point_id, kind)] = day
+        await self._store.set_setting(
+            BOUNDS_KEY, {f"{pdl}/{k.value}": d.isoformat() for (pdl, k), d in sorted(self._bounds.items())}
+        )
+        log.info("sync: the gateway serves %s of %s from %s on", kind.value, usage_point_id, day.isoformat())
 
     async def _execute(self, requests: Sequence[PlannedRequest], outcome: SyncOutcome) -> None:
         added: dict[str, int] = {}
@@ -221,16 +267,18 @@ class SyncRunner:
                 )
             else:
                 await self._set_progress(owner, total=self._progress[owner].total + count)
-        for request in requests:
-            owner = request.usage_point_id or ACCOUNT
+        for planned in requests:
+            owner = planned.usage_point_id or ACCOUNT
             if owner in self._blocked:
                 continue
+            bounded = self._within_bound(planned)
+            if bounded is None:  # wholly before a bound learned earlier in this run: nothing to ask
+                await self._set_progress(owner, done=self._progress[owner].done + 1)
+                continue
+            request = bounded
             await self._set_progress(owner, step=request.kind.value)
             try:
-                if request.kind in _COUNTED_KINDS:
-                    self._budget.check()
-                outcome.requests += 1
-                await self._fetch_and_store(request)
+                await self._send(request, outcome)
             except (QuotaExhaustedError, RateLimitError):
                 raise
             except GatewayError as exc:
@@ -250,6 +298,66 @@ class SyncRunner:
                 )
                 await self._set_progress(owner, last_error_code=exc.code, last_error_message=exc.message)
             await self._set_progress(owner, done=self._progress[owner].done + 1)
+
+    def _within_bound(self, request: PlannedRequest) -> PlannedRequest | None:
+        """``request`` re-planned against the bounds learned so far (the plan was made before them)."""
+        if request.usage_point_id is None or request.first is None or request.last is None:
+            return request
+        bound = self._bounds.get((request.usage_point_id, request.kind))
+        if bound is None or request.first >= bound:
+            return request
+        if request.last < bound:
+            return None
+        return replace(request, first=bound)
+
+    async def _send(self, request: PlannedRequest, outcome: SyncOutcome) -> None:
+        """One planned request; a RATE_LIMIT_EXCEEDED is checked against /accounts/usage-stats: under the
+        limits it was the limiter's passing mood (retried with backoff, bounded), at the limit the run
+        stops until 00:00 UTC with the counter named."""
+        delay = RATE_LIMIT_FIRST_DELAY
+        retries = 0
+        while True:
+            if request.kind in _COUNTED_KINDS:
+                self._budget.check()
+            outcome.requests += 1
+            try:
+                await self._fetch_and_store(request)
+                return
+            except RateLimitError as exc:
+                await self._flush_calls()
+                stats = await self._gateway.usage_stats()
+                await self._flush_calls()
+                if stats is None:
+                    raise RateLimitError(
+                        f"{exc.message}; the gateway's usage counters could not be read to confirm it",
+                        resets_at=exc.resets_at,
+                        usage_point_id=exc.usage_point_id,
+                    ) from exc
+                self._budget = _Budget(stats.cached_remaining, stats.cached_limit)
+                if stats.cached_requests >= stats.cached_limit:
+                    raise RateLimitError(
+                        f"daily gateway quota used up: {stats.cached_requests}/{stats.cached_limit} "
+                        "cached requests today; the sync resumes after 00:00 UTC",
+                        resets_at=exc.resets_at,
+                        usage_point_id=exc.usage_point_id,
+                    ) from exc
+                if retries >= self._rate_limit_retries:
+                    raise TransientRateLimitError(
+                        f"the gateway's limiter refused {retries + 1} times although only "
+                        f"{stats.cached_requests}/{stats.cached_limit} cached requests were used today; "
+                        "the next scheduled sync asks again",
+                        usage_point_id=exc.usage_point_id,
+                    ) from exc
+                retries += 1
+                log.info(
+                    "sync: RATE_LIMIT_EXCEEDED with %d/%d cached requests used: retry %d in %.0f s",
+                    stats.cached_requests,
+                    stats.cached_limit,
+                    retries,
+                    delay,
+                )
+                await self._sleep(delay)
+                delay *= 4
 
     async def _fetch_and_store(self, request: PlannedRequest) -> None:
         kind, pdl = request.kind, request.usage_point_id
@@ -319,14 +427,28 @@ class SyncRunner:
     async def _with_date_retry(
         self, request: PlannedRequest, fetch: Callable[[dt.date], Awaitable[_T]]
     ) -> _T:
-        """One window refused as too old is retried once from two days later: the gateway's idea of
-        "today" may differ from ours; a single bad window must never drop a whole year."""
-        assert request.first is not None
+        """One window refused as too old is asked again at once from the oldest day the gateway named
+        (learned and kept for the next plans: no refused window again), or, when it named none, from two
+        days later (its idea of "today" may differ from ours). A single bad window never drops a year."""
+        assert request.first is not None and request.last is not None and request.usage_point_id is not None
         try:
             return await fetch(request.first)
-        except DateTooOldError:
+        except DateTooOldError as exc:
             await self._flush_calls()
-            return await fetch(request.first + dt.timedelta(days=2))
+            bound = exc.oldest_allowed
+            if bound is None or bound <= request.first:
+                bound = request.first + dt.timedelta(days=2)
+            else:
+                await self._learn_bound(request.usage_point_id, request.kind, bound)
+            if bound > request.last:
+                # nothing of this window is served any more: remembered as empty, never asked again
+                raise NoDataError(exc.message, usage_point_id=request.usage_point_id) from exc
+            return await fetch(bound)
+
+    def _starts_at_activation(self, request: PlannedRequest) -> bool:
+        return request.usage_point_id is not None and request.first == self._activations.get(
+            request.usage_point_id
+        )
 
     async def _daily(self, request: PlannedRequest) -> None:
         pdl, first, last = _range_of(request)
@@ -335,6 +457,15 @@ class SyncRunner:
             request, lambda start: self._gateway.daily(pdl, direction, start, last)
         )
         await self._flush_calls()
+        if (
+            not fetched.items
+            and fetched.partial is None
+            and self._starts_at_activation(request)
+            and first < last
+        ):
+            # the gateway's activation day may be one later than announced: its window came back empty
+            fetched = await self._gateway.daily(pdl, direction, first + dt.timedelta(days=1), last)
+            await self._flush_calls()
         covered = _covered(first, last, (row.day for row in fetched.items), fetched.partial)
         await self._store.save_daily(pdl, direction, fetched.items, covered)
 
@@ -347,6 +478,11 @@ class SyncRunner:
         await self._flush_calls()
         days = {timeline.paris_date(reading.start) for reading in fetched.items}
         covered = _covered(first, last, days, fetched.partial)
+        if fetched.partial is not None and "ADAM-ERR0123" in fetched.partial and days:
+            # the days before the meter's activation have nothing to give: not asked again
+            before = min(days) - dt.timedelta(days=1)
+            if first <= before:
+                covered.append(DateRange(first, before))
         await self._store.save_curve(pdl, direction, fetched.items, covered)
 
     async def _max_power(self, request: PlannedRequest) -> None:
@@ -355,6 +491,14 @@ class SyncRunner:
             request, lambda start: self._gateway.max_power(pdl, start, last)
         )
         await self._flush_calls()
+        if (
+            not fetched.items
+            and fetched.partial is None
+            and self._starts_at_activation(request)
+            and first < last
+        ):
+            fetched = await self._gateway.max_power(pdl, first + dt.timedelta(days=1), last)
+            await self._flush_calls()
         covered = _covered(first, last, (row.day for row in fetched.items), fetched.partial)
         await self._store.save_max_power(pdl, fetched.items, covered)
 

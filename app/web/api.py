@@ -389,14 +389,20 @@ def keep_warm(
 ) -> None:
     """A cache of stored data: `forget` it after each sync then `warm` it again, and warm it at start
     (in the background: the server answers meanwhile, computing on demand)."""
-    from app.web.app import SERVICE
+    from app.web.app import SERVICE, TRIMMER
+
+    async def warm_then_trim(app: web.Application) -> None:
+        await warm(app)
+        trimmer = app.get(TRIMMER)
+        if trimmer is not None:
+            trimmer.touch()  # the warm-up's temporary objects: memory back to the system
 
     async def refresh_after_sync(_: object) -> None:
         forget()
-        await warm(app)
+        await warm_then_trim(app)
 
     async def warm_on_startup(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(warm(app))
+        task = asyncio.create_task(warm_then_trim(app))
         yield
         # Let a warm-up in progress finish its queries before the store closes: a task cancelled in the
         # middle of one leaves the database thread answering a closed event loop.

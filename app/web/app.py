@@ -6,6 +6,7 @@ Every URL the pages emit is relative, so the UI works at `/`, behind Home Assist
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from aiohttp import web
 from app import __version__, timeline
 from app.addon import MqttState
 from app.domain import DataKind, DateRange, SyncPhase, SyncProgress, UsagePoint, subscribed_power
+from app.health import health_of
+from app.memory import IdleTrimmer
 from app.pricing.costs import offpeak_hours
 from app.service import Service
 from app.web import i18n, pages
@@ -24,13 +27,32 @@ from app.web.ingress import setup_ingress
 from app.web.security import setup_security
 
 SERVICE: web.AppKey[Service] = web.AppKey("service", Service)
+TRIMMER: web.AppKey[IdleTrimmer] = web.AppKey("trimmer", IdleTrimmer)
+TRIM_TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("trim_tasks", set)
 LANG: web.RequestKey[str] = web.RequestKey("lang", str)
 HERE = Path(__file__).parent
 
 
 def create_app(service: Service) -> web.Application:
-    app = web.Application(middlewares=[_language_middleware])
+    app = web.Application(middlewares=[_language_middleware, _trim_middleware])
     app[SERVICE] = service
+    app[TRIMMER] = trimmer = IdleTrimmer()
+
+    async def trim_after_sync(_: object) -> None:
+        async def when_exporters_are_done() -> None:
+            if service.exporters is not None:
+                await service.exporters.wait_idle()
+            trimmer.touch()
+
+        app[TRIM_TASKS].add(task := asyncio.create_task(when_exporters_are_done()))
+        task.add_done_callback(app[TRIM_TASKS].discard)
+
+    async def trim_after_start(_: web.Application) -> None:
+        trimmer.touch()
+
+    app[TRIM_TASKS] = set()
+    service.after_sync.append(trim_after_sync)
+    app.on_startup.append(trim_after_start)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -54,6 +76,15 @@ def create_app(service: Service) -> web.Application:
 
     setup_pricing_pages(app)
     return app
+
+
+@web.middleware
+async def _trim_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        response: web.StreamResponse = await handler(request)
+    finally:
+        request.app[TRIMMER].touch()  # memory back to the system once the pages go quiet
+    return response
 
 
 @web.middleware
@@ -133,7 +164,7 @@ async def build_status(service: Service, lang: str) -> dict[str, Any]:
     progress = {p.usage_point_id: p for p in await store.progress()}
     account = progress.pop("", None)
     if account is not None:
-        status["account"] = _progress_fields(account, lang)
+        status["account"] = _progress_fields(account, lang, now)
         if service.configured:
             status["state"] = account.phase.value
     if scheduler is not None and scheduler.state.running:
@@ -158,7 +189,7 @@ async def build_status(service: Service, lang: str) -> dict[str, Any]:
             "coverage": {
                 kind.value: _coverage_fields(coverage.get((pdl, kind), [])) for kind in _shown_kinds(point)
             },
-            "progress": _progress_fields(progress[pdl], lang) if pdl in progress else None,
+            "progress": _progress_fields(progress[pdl], lang, now) if pdl in progress else None,
         }
         status["usage_points"].append(entry)
     known = {entry["usage_point_id"] for entry in status["usage_points"]}
@@ -185,8 +216,19 @@ def _shown_kinds(point: UsagePoint) -> list[DataKind]:
     return kinds
 
 
-def _progress_fields(progress: SyncProgress, lang: str) -> dict[str, Any]:
+def _progress_fields(progress: SyncProgress, lang: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    health = health_of(progress, now or progress.updated_at or dt.datetime.now(dt.UTC))
     return {
+        "health": {
+            "state": health.state.value,
+            "needs_user": health.needs_user,
+            "code": health.code,
+            **(
+                _error_fields(health.code, lang)
+                if health.code
+                else {"message": health.cause, "fix": health.fix}
+            ),
+        },
         "phase": progress.phase.value,
         "step": progress.step,
         "done": progress.done,

@@ -194,10 +194,12 @@ class SplitCache:
     def __init__(self) -> None:
         self._days: dict[tuple[str, str], dict[dt.date, tuple[float, float]]] = {}
         self._done: dict[tuple[str, str], set[dt.date]] = {}
+        self.estimated: dict[str, set[dt.date]] = {}  # days completed from the meter's value, per point
 
     def clear(self) -> None:
         self._days.clear()
         self._done.clear()
+        self.estimated.clear()
 
     async def split(
         self, store: Store, pdl: str, ranges: Sequence[OffpeakRange], first: dt.date, last: dt.date
@@ -215,7 +217,28 @@ class SplitCache:
                 done.add(day)
                 if day in fresh:
                     days[day] = (fresh[day][0], fresh[day][1])
+            # the meter's daily total wins: days whose curve misses slots are split from completed hours
+            for day in await store.estimated_days(pdl, Direction.CONSUMPTION, missing[0], missing[-1]):
+                days[day] = await _completed_split(store, pdl, windows(ranges), day)
+                self.estimated.setdefault(pdl, set()).add(day)
         return {d: days[d] for d in wanted if d in days}
+
+
+async def _completed_split(
+    store: Store, pdl: str, wins: Sequence[tuple[int, int]], day: dt.date
+) -> tuple[float, float]:
+    rows, _ = await store.completed_interval_values(pdl, Direction.CONSUMPTION, *timeline.day_bounds_utc(day))
+    split = [0.0, 0.0]
+    for epoch, minutes, watts in rows:
+        if watts is None:
+            continue
+        local = timeline.to_paris(dt.datetime.fromtimestamp(epoch, dt.UTC))
+        second = local.hour * 3600 + local.minute * 60
+        inside = any(
+            low <= second < high if low < high else second >= low or second < high for low, high in wins
+        )
+        split[1 if inside else 0] += watts * minutes / 60
+    return split[0], split[1]
 
 
 async def split_chart(
@@ -233,6 +256,9 @@ async def split_chart(
     )
     total_peak, total_off = sum(peak.values()), sum(offpeak.values())
     chart["total"] = _kwh(total_peak + total_off)
+    chart["estimated_days"] = sorted(
+        d.isoformat() for d in cache.estimated.get(pdl, ()) if period.first <= d <= period.last
+    )
     chart["offpeak_share"] = (
         round(total_off / (total_peak + total_off), 3) if total_peak + total_off else None
     )

@@ -41,6 +41,14 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "phase_done": "à jour",
         "phase_quota": "quota atteint",
         "phase_error": "erreur",
+        "health_ok": "à jour",
+        "health_syncing": "synchronisation en cours",
+        "health_waiting": "en attente du quota (reprise après 00:00 UTC)",
+        "health_retrying": "nouvel essai à la prochaine synchronisation",
+        "health_consent_missing": "consentement Enedis manquant",
+        "health_credentials_invalid": "identifiants refusés",
+        "health_access_denied": "point de livraison inaccessible",
+        "health_error": "erreur : action requise",
         "language": "Langue",
         "demo_banner": "Mode démonstration : données simulées.",
         "account": "Compte",
@@ -80,6 +88,14 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "phase_done": "up to date",
         "phase_quota": "quota reached",
         "phase_error": "error",
+        "health_ok": "up to date",
+        "health_syncing": "syncing",
+        "health_waiting": "waiting for the quota (resumes after 00:00 UTC)",
+        "health_retrying": "asked again at the next sync",
+        "health_consent_missing": "Enedis consent missing",
+        "health_credentials_invalid": "credentials refused",
+        "health_access_denied": "usage point not reachable",
+        "health_error": "error: action needed",
         "language": "Language",
         "demo_banner": "Demo mode: simulated data.",
         "account": "Account",
@@ -105,6 +121,11 @@ ERRORS: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "quota_reached": (
             "Quota journalier de la passerelle atteint.",
             "Rien à faire : la synchronisation reprend automatiquement après 00:00 UTC.",
+        ),
+        "rate_limit_transient": (
+            "Le limiteur de la passerelle a refusé des requêtes alors que le quota du jour n'était "
+            "pas atteint.",
+            "Rien à faire : la prochaine synchronisation redemande ces jours.",
         ),
         "gateway_unreachable": (
             "La passerelle MyElectricalData ne répond pas.",
@@ -182,6 +203,10 @@ ERRORS: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "quota_reached": (
             "The gateway's daily quota is reached.",
             "Nothing to do: the sync resumes by itself after 00:00 UTC.",
+        ),
+        "rate_limit_transient": (
+            "The gateway's limiter refused requests although today's quota was not used up.",
+            "Nothing to do: the next sync asks for those days again.",
         ),
         "gateway_unreachable": (
             "The MyElectricalData gateway does not answer.",

@@ -144,6 +144,7 @@ class DataCache:
 
 PRICING_DATA: web.AppKey[DataCache] = web.AppKey("pricing_data", DataCache)
 COST_PAGES = ("consumption_euro", "simulation", "bilan")
+BILAN_CHUNK_DAYS = 92
 
 
 async def cached_data(
@@ -253,19 +254,27 @@ async def bilan_data(store: Store, pdl: str, today: dt.date) -> dict[str, Any]:
     point = points.get(pdl)
     production_pdl = production_point_of(point, pdl)
     production = {d.day: d.wh for d in await store.daily(production_pdl, Direction.PRODUCTION, first, today)}
-    start = dt.datetime.combine(first, dt.time(), PARIS).astimezone(dt.UTC)
-    end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
-    cons_curve = await store.interval_values(pdl, Direction.CONSUMPTION, start, end)
-    self_consumed = self_consumed_per_day(
-        cons_curve, await store.interval_values(production_pdl, Direction.PRODUCTION, start, end)
-    )
     offpeak = await source.offpeak(pdl)
+    mask = offpeak_mask(offpeak) if offpeak else None
+    self_consumed: dict[dt.date, int] = {}
     hp_hc: dict[dt.date, tuple[int, int]] = {}
-    if offpeak:
-        mask = offpeak_mask(offpeak)
-        for day, slots in group_epochs_by_local_day(cons_curve).items():
-            hc = sum(wh for minute, wh in slots.slots if mask[minute])
-            hp_hc[day] = (sum(wh for _, wh in slots.slots) - hc, hc)
+    chunk_first = first
+    while chunk_first <= today:  # a quarter at a time: the curves of 4 years at once peak at ~20 MB
+        chunk_last = min(today, chunk_first + dt.timedelta(days=BILAN_CHUNK_DAYS - 1))
+        start = dt.datetime.combine(chunk_first, dt.time(), PARIS).astimezone(dt.UTC)
+        end = dt.datetime.combine(chunk_last + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
+        cons_curve, _ = await store.completed_interval_values(pdl, Direction.CONSUMPTION, start, end)
+        self_consumed.update(
+            self_consumed_per_day(
+                cons_curve, await store.interval_values(production_pdl, Direction.PRODUCTION, start, end)
+            )
+        )
+        if mask is not None:
+            for day, slots in group_epochs_by_local_day(cons_curve).items():
+                hc = sum(wh for minute, wh in slots.slots if mask[minute])
+                hp_hc[day] = (sum(wh for _, wh in slots.slots) - hc, hc)
+        del cons_curve
+        chunk_first = chunk_last + dt.timedelta(days=1)
     inputs = (consumption, production, self_consumed, hp_hc)
     return {"usage_point_id": pdl, **bilan(*inputs), "months": bilan(*inputs, period="month")["months"]}
 

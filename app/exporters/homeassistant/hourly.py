@@ -110,7 +110,7 @@ async def hourly_energy(
     while day <= last:
         chunk_last = min(last, day + dt.timedelta(days=CHUNK_DAYS - 1))
         start, end = timeline.day_start_utc(day), timeline.day_start_utc(chunk_last + dt.timedelta(days=1))
-        readings = await store.intervals(usage_point_id, direction, start, end)
+        readings = await store.completed_intervals(usage_point_id, direction, start, end)
         for reading in readings:
             if reading.average_w is None:
                 continue

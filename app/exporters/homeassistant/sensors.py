@@ -15,6 +15,7 @@ from typing import Any
 from app import timeline
 from app.domain import DailyEnergy, Direction, PricingOption, TempoColor, UsagePoint, subscribed_power
 from app.exporters.homeassistant.hourly import WM_PER_KWH, classifier_for, hourly_energy
+from app.health import Health, HealthState, health_of
 from app.pricing.balance import production_point_of, self_consumed_by_day, self_consumption_rate
 from app.pricing.source import CostSource
 from app.store import Store
@@ -131,6 +132,7 @@ async def compute_sensors(
         entities.extend(
             _diagnostics(
                 point,
+                health_of(progress.get(point.usage_point_id), now),
                 progress.get(point.usage_point_id),
                 quota,
                 await store.daily(
@@ -339,23 +341,29 @@ async def _self_consumption(
     return out
 
 
-def _diagnostics(point: UsagePoint, progress: Any, quota: int, recent: list[DailyEnergy]) -> list[Entity]:
+_ACCESS_STATES = {
+    HealthState.CONSENT_MISSING: "consent_missing",
+    HealthState.CREDENTIALS_INVALID: "credentials_invalid",
+}
+
+
+def _diagnostics(
+    point: UsagePoint, health: Health, progress: Any, quota: int, recent: list[DailyEnergy]
+) -> list[Entity]:
+    """Diagnostic entities; "error" and a last error only when the user must act (app/health.py)."""
     pdl = point.usage_point_id
-    error = None
-    state = "ok"
     last_success = None
     if progress is not None:
         last_success = progress.last_success.isoformat() if progress.last_success else None
-        if progress.last_error_code:
-            error = f"{progress.last_error_message or ''} ({progress.last_error_code})".strip()
-            code = progress.last_error_code.lower()
-            state = (
-                "consent_missing"
-                if "consent" in code
-                else "credentials_invalid"
-                if "auth" in code or "credential" in code
-                else "error"
-            )
+    state = _ACCESS_STATES.get(health.state, "error") if health.needs_user else "ok"
+    error = f"{health.cause} {health.fix}" if health.needs_user else None
+    health_attributes = {
+        "sync_state": health.state.value,
+        "needs_user": health.needs_user,
+        "cause": health.cause,
+        "fix": health.fix,
+        "code": health.code,
+    }
     until = max((r.day for r in recent), default=None)
     diag = "diagnostics"
     return [
@@ -401,6 +409,7 @@ def _diagnostics(point: UsagePoint, progress: Any, quota: int, recent: list[Dail
             "enum",
             options=("ok", "consent_missing", "credentials_invalid", "error"),
             entity_category="diagnostic",
+            attributes=health_attributes,
         ),
         Entity(
             pdl, "last_error", "Last error", diag, error or "", entity_category="diagnostic", icon="mdi:alert"

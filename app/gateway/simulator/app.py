@@ -76,6 +76,27 @@ class SimulatorConfig:
     v1_quota: int = 50
     account_active: bool = True
     ecowatt_envelope: bool = False
+    # The real gateway's habits (../shared/gateway-api.md sections 8 and 10), each switchable:
+    # the daily consumption route refuses a start before today - N years (Paris date), naming the bound;
+    daily_consumption_years: int | None = None
+    # ... counted from a "today" this many days later than the client's (the gateway's clock and ours
+    # may disagree: only the date it names is the truth)
+    daily_consumption_bound_lag_days: int = 0
+    # the daily routes treat `end` as exclusive on every window (False: inclusive, a lenient gateway);
+    daily_end_exclusive: bool = True
+    # a daily or max-power window starting before the meter's activation comes back empty as a whole.
+    empty_before_activation: bool = False
+
+    @classmethod
+    def real_habits(cls, **overrides: Any) -> SimulatorConfig:
+        """Every habit of the real gateway switched on (what the client must survive)."""
+        values: dict[str, Any] = {
+            "daily_consumption_years": 3,
+            "daily_end_exclusive": True,
+            "empty_before_activation": True,
+        }
+        values.update(overrides)
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -446,7 +467,7 @@ def pdl_json(point: SimulatedUsagePoint, index: int) -> dict[str, object]:
     if point.offpeak_hours:
         # both forms the real gateway serves: a list of strings, or the legacy {"default": ...}
         offpeak = [point.offpeak_hours] if index % 2 == 0 else {"default": point.offpeak_hours}
-    activation = point.activation_date.isoformat()
+    activation = point.announced_activation.isoformat()
     return {
         "id": f"pdl-{point.usage_point_id}",
         "usage_point_id": point.usage_point_id,
@@ -525,6 +546,22 @@ def _check_too_old(state: SimulatorState, start: dt.date, months: int) -> None:
         )
 
 
+def _check_daily_years(state: SimulatorState, start: dt.date, direction: Direction) -> None:
+    """The gateway's own daily consumption bound: today - N years, stricter than Enedis' (section 8)."""
+    years = state.config.daily_consumption_years
+    if years is None or direction is not Direction.CONSUMPTION:
+        return
+    limit = add_months(state.today(), -12 * years) + dt.timedelta(
+        days=state.config.daily_consumption_bound_lag_days
+    )
+    if start < limit:
+        raise _FailError(
+            "DATE_TOO_OLD",
+            f"Start date is too old. Only {years} years of history are available. "
+            f"Oldest allowed date: {limit.isoformat()}",
+        )
+
+
 def _check_consent(point: SimulatedUsagePoint) -> None:
     if not point.consent:
         raise _FailError(
@@ -562,12 +599,15 @@ def _daily_producer(direction: Direction) -> Producer:
         if (end - start).days > DAILY_MAX_DAYS:
             raise _FailError("INVALID_DATE_RANGE", f"Date range cannot exceed {DAILY_MAX_DAYS} days")
         _check_too_old(state, start, 36)
+        _check_daily_years(state, start, direction)
         _check_consent(point)
         _check_production(point, direction)
         # the trap: end is capped at yesterday and kept exclusive, so yesterday never comes back
         yesterday = state.today() - dt.timedelta(days=1)
-        stop = min(end, yesterday)
+        stop = min(end if state.config.daily_end_exclusive else end + dt.timedelta(days=1), yesterday)
         first = max(start, point.activation_date)
+        if state.config.empty_before_activation and start < point.activation_date:
+            first = stop  # the whole window comes back empty
         wh = state.data.daily_wh
         pdl = point.usage_point_id
         readings = [{"value": str(wh(pdl, direction, d)), "date": d.isoformat()} for d in _days(first, stop)]
@@ -659,6 +699,8 @@ def _power_producer(state: SimulatorState, point: SimulatedUsagePoint, request: 
             }
         )
     stop = min(end, state.last_published_day() + dt.timedelta(days=1))
+    if state.config.empty_before_activation and start < activation:
+        stop = start  # the whole window comes back empty
     readings = []
     for day in _days(max(start, activation), stop):
         va, moment = state.data.max_power(point.usage_point_id, day)

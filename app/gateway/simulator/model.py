@@ -20,6 +20,7 @@ from app.domain import Direction
 from app.timeline import PARIS, UTC, day_bounds_utc, utc_to_paris_naive
 
 DEFAULT_ACTIVATION_DATE = dt.date(2015, 3, 12)
+NULL_SLOT_FIRST, NULL_SLOT_COUNT = 16, 6  # UTC-order slot indexes nulled on a point's null_slot_days
 PROFILES = ("base", "electric_heating", "tempo_solar")
 TEMPO_RED_DAYS = 22
 TEMPO_WHITE_DAYS = 43
@@ -42,6 +43,16 @@ class SimulatedUsagePoint:
     consent: bool = True
     interval_minutes: int = 30
     null_slot_rate: float = 0.0
+    # Days whose curve misses NULL_SLOT_COUNT slots (null values) while the meter's daily value still
+    # counts their energy: the daily value exceeds the curve's sum, as on the real gateway.
+    null_slot_days: frozenset[dt.date] = frozenset()
+    # What /pdl and the contract announce as the activation day, when it differs from the day the
+    # meter's data really starts (the gateway then answers an empty window for the days between).
+    announced_activation_date: dt.date | None = None
+
+    @property
+    def announced_activation(self) -> dt.date:
+        return self.announced_activation_date or self.activation_date
 
     def __post_init__(self) -> None:
         if len(self.usage_point_id) != 14 or not self.usage_point_id.isdigit():
@@ -284,9 +295,16 @@ class SimulatedData:
             values = tuple(None if nulls.random() < rate else v for v in raw)
         else:
             values = tuple(raw)
+        meter_values: Sequence[int | None] = values
+        if day in point.null_slot_days:
+            meter_values = raw
+            values = tuple(
+                None if NULL_SLOT_FIRST <= i < NULL_SLOT_FIRST + NULL_SLOT_COUNT else v
+                for i, v in enumerate(values)
+            )
         raw_max = max(raw)
         minutes = point.interval_minutes
-        wh = sum(v for v in values if v is not None) * minutes // 60
+        wh = sum(v for v in meter_values if v is not None) * minutes // 60
         record = _Day(values=values, raw_max_index=raw.index(raw_max), raw_max=raw_max, wh=wh)
         if len(self._days) >= self._MAX_CACHED_DAYS:
             del self._days[next(iter(self._days))]
@@ -606,7 +624,7 @@ def contract_json(point: SimulatedUsagePoint) -> dict[str, object]:
     contracts: dict[str, object] = {
         "segment": "C5",
         "subscribed_power": f"{point.subscribed_power_kva} kVA",
-        "last_activation_date": _dated_with_offset(point.activation_date),
+        "last_activation_date": _dated_with_offset(point.announced_activation),
         "distribution_tariff": _DISTRIBUTION_TARIFFS.get(point.pricing_option, "BTINFCUST"),
         "contract_status": "SERVC",
         "contract_type": "CRAE",
