@@ -40,6 +40,8 @@ class PricePeriod:
     subscription_eur_month: Decimal
     prices_eur_kwh: Mapping[str, Decimal]
     source: str
+    #: one of the figures was read from a doubtful transcription (the source says why)
+    low_confidence: bool = False
 
     def covers(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
@@ -106,6 +108,7 @@ _PERIOD = vol.Schema(
         vol.Required("subscription_eur_month"): _decimal,
         vol.Required("prices_eur_kwh"): {vol.Extra: _decimal},
         vol.Required("source"): vol.All(str, vol.Length(min=1)),
+        vol.Optional("low_confidence", default=False): bool,
     }
 )
 _OFFER = vol.Schema(
@@ -137,7 +140,12 @@ def parse_offer(raw: Mapping[str, Any], *, where: str, origin: str = "catalogue"
     option = "SEASONAL" if winter else data["option"]
     periods = tuple(
         PricePeriod(
-            p["valid_from"], p["valid_to"], p["subscription_eur_month"], p["prices_eur_kwh"], p["source"]
+            p["valid_from"],
+            p["valid_to"],
+            p["subscription_eur_month"],
+            p["prices_eur_kwh"],
+            p["source"],
+            p["low_confidence"],
         )
         for p in sorted(data["periods"], key=lambda p: p["valid_from"])
     )

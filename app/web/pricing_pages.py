@@ -63,6 +63,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "production": "Production",
         "yoy": "Évolution (mêmes jours qu’un an plus tôt)",
         "sources": "Sources des prix",
+        "low_confidence": "à confirmer : transcription douteuse (voir la source)",
         "day": "jour",
         "month": "mois",
         "ejp_days": "Jours EJP (jours de pointe mobile, AAAA-MM-JJ, séparés par des virgules)",
@@ -95,6 +96,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "production": "Production",
         "yoy": "Change (same days a year before)",
         "sources": "Price sources",
+        "low_confidence": "to be confirmed: doubtful transcription (see the source)",
         "day": "day",
         "month": "month",
         "ejp_days": "EJP days (peak days, YYYY-MM-DD, comma separated)",
@@ -276,6 +278,7 @@ async def offers_data(store: Store, pdl: str | None) -> dict[str, Any]:
                         "subscription_eur_month": str(p.subscription_eur_month),
                         "prices_eur_kwh": {k: str(v) for k, v in p.prices_eur_kwh.items()},
                         "source": p.source,
+                        "low_confidence": p.low_confidence,
                     }
                     for p in o.periods
                 ],
