@@ -15,6 +15,7 @@ from typing import Any
 import voluptuous as vol
 
 from app.domain import Offer, OffpeakRange, PricingOption
+from app.tariff_rules import HP_HC_OPTIONS, parse_offpeak_text
 
 OFFERS_DIR = Path(__file__).parent / "offers"
 BUCKETS_BY_OPTION: dict[str, frozenset[str]] = {
@@ -25,8 +26,6 @@ BUCKETS_BY_OPTION: dict[str, frozenset[str]] = {
     "SEASONAL": frozenset({"winter", "summer"}),
     "EJP": frozenset({"ejp_normal", "ejp_peak"}),
 }
-#: options whose energy is split into peak ("hp") and off-peak ("hc") hours: the week-end rule applies
-HP_HC_OPTIONS = frozenset({"HC_HP", "HC_WEEKEND"})
 
 
 class CatalogueError(ValueError):
@@ -57,7 +56,8 @@ class PricedOffer:
     periods: tuple[PricePeriod, ...]
     offpeak_weekend: bool = False
     winter_months: frozenset[int] = frozenset()
-    offpeak_hours: tuple[OffpeakRange, ...] = ()
+    offpeak_hours: tuple[OffpeakRange, ...] = ()  # the offer's own hours (else the usage point's)
+    summer_offpeak_hours: tuple[OffpeakRange, ...] = ()  # seasonal off-peak hours (April to October)
     origin: str = "catalogue"
     _by_start: tuple[dt.date, ...] = field(default=(), compare=False, repr=False)
 
@@ -101,6 +101,13 @@ def _date(value: Any) -> dt.date:
         raise vol.Invalid(f"not a date (YYYY-MM-DD): {value!r}") from exc
 
 
+def _offpeak(value: str) -> tuple[OffpeakRange, ...]:
+    try:
+        return parse_offpeak_text(value)
+    except ValueError as exc:
+        raise vol.Invalid(str(exc)) from exc
+
+
 _PERIOD = vol.Schema(
     {
         vol.Required("valid_from"): _date,
@@ -120,6 +127,8 @@ _OFFER = vol.Schema(
         vol.Required("power_kva"): vol.All(int, vol.Range(min=1, max=36)),
         vol.Optional("offpeak_weekend", default=False): bool,
         vol.Optional("seasons"): {vol.Required("winter_months"): [vol.All(int, vol.Range(min=1, max=12))]},
+        vol.Optional("offpeak_hours", default=""): vol.All(str, _offpeak),
+        vol.Optional("summer_offpeak_hours", default=""): vol.All(str, _offpeak),
         vol.Required("periods"): vol.All([_PERIOD], vol.Length(min=1)),
     }
 )
@@ -172,6 +181,8 @@ def parse_offer(raw: Mapping[str, Any], *, where: str, origin: str = "catalogue"
         periods=periods,
         offpeak_weekend=data["offpeak_weekend"],
         winter_months=winter,
+        offpeak_hours=data["offpeak_hours"],
+        summer_offpeak_hours=data["summer_offpeak_hours"],
         origin=origin,
     )
 

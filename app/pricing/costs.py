@@ -31,11 +31,13 @@ from app.pricing.engine import (
 )
 from app.pricing.source import BucketCost
 from app.store.repository import Store
+from app.tariff_rules import ContractPeriod, parse_offpeak_text
 
 CHOSEN_KEY = "pricing.offer.{pdl}"
 OFFPEAK_KEY = "pricing.offpeak.{pdl}"
 USER_OFFERS_KEY = "pricing.user_offers"
 EJP_DAYS_KEY = "pricing.ejp_days.{pdl}"
+CONTRACT_OPTIONS = frozenset({"BASE", "HC_HP", "HC_WEEKEND", "TEMPO", "EJP"})
 AUTO_OPTIONS = {"BASE": "BASE", "HC_HP": "HC_HP", "TEMPO": "TEMPO", "EJP": "EJP", "HC_WEEKEND": "HC_HP"}
 
 
@@ -69,12 +71,32 @@ async def offpeak_hours(
     return contract_offpeak(contract, point)
 
 
+def point_period(
+    point: UsagePoint | None, contract: Contract | None, offpeak: tuple[OffpeakRange, ...]
+) -> ContractPeriod:
+    """The contract period of a usage point as the gateway describes it today (open at both ends)."""
+    option = point.pricing_option.value if point is not None else "BASE"
+    return ContractPeriod(
+        option=option if option in CONTRACT_OPTIONS else "BASE",
+        power_kva=subscribed_power(contract, point),
+        offpeak_hours=offpeak,
+        source="gateway",
+    )
+
+
+async def contract_timeline(store: Store, usage_point_id: str) -> tuple[ContractPeriod, ...]:
+    """The dated contract periods of a usage point, oldest first; `app.tariff_rules.period_in_force`
+    picks the one of a day. Today one open period: the contract the gateway describes now, with the
+    user's off-peak override."""
+    points = {p.usage_point_id: p for p in await store.usage_points()}
+    point = points.get(usage_point_id)
+    contract = await store.contract(usage_point_id)
+    return (point_period(point, contract, await offpeak_hours(store, usage_point_id, contract, point)),)
+
+
 def _parse_offpeak(text: str) -> tuple[OffpeakRange, ...]:
-    out = []
-    for part in text.replace(";", ",").split(","):
-        start, _, end = part.strip().partition("-")
-        out.append(OffpeakRange(dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())))
-    return tuple(out)
+    """The user's off-peak override (the offers page): ValueError names the bad part."""
+    return parse_offpeak_text(text)
 
 
 class StoreCostSource:

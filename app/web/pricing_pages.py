@@ -27,10 +27,11 @@ from app.pricing.costs import (
     _parse_offpeak,
     parse_ejp_days,
 )
-from app.pricing.engine import PARIS, group_epochs_by_local_day, offpeak_mask
+from app.pricing.engine import PARIS, group_epochs_by_local_day
 from app.pricing.simulation import bilan, costs_summary, simulate
 from app.service import Service
 from app.store.repository import Store
+from app.tariff_rules import offpeak_mask
 from app.web.cost_charts import COST_TEXTS
 from app.web.texts import ui_texts
 
