@@ -857,7 +857,7 @@ class Store:
                 ts < _epoch(end),
                 ir.c.average_w.is_not(None),
             )
-            .group_by(ir.c.local_day, inside)
+            .group_by(ir.c.local_day, *((inside,) if conditions else ()))  # a constant is no GROUP BY term
         )
         async with self._read() as conn:
             rows = (await conn.execute(query)).all()
