@@ -155,7 +155,7 @@ async def test_the_sql_split_equals_the_pure_rules(
     sql = await SplitCache().split(store, SQL_PDL, [period], SQL_SPANS[0][0], SQL_SPANS[1][1])
     assert set(sql) == set(pure)
     for day, (hp, hc) in pure.items():
-        assert sql[day] == (pytest.approx(hp / 60), pytest.approx(hc / 60)), day
+        assert sql[day][0] == pytest.approx(hp / 60) and sql[day][1] == pytest.approx(hc / 60), day
 
 
 # ------------------------------------------------- HC_WEEKEND: the same kWh through every consumer
