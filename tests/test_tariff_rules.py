@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ from app.exporters.mqtt import MqttExporter
 from app.exporters.prometheus import PrometheusExporter
 from app.exporters.victoriametrics import VictoriaMetricsExporter
 from app.gateway.simulator.model import SimulatedUsagePoint
+from app.pricing.catalogue import CatalogueError, parse_offer
 from app.pricing.costs import StoreCostSource
+from app.pricing.engine import group_by_local_day, price_day, totals
 from app.store import Store
 from app.tariff_rules import (
     ContractPeriod,
@@ -33,7 +36,7 @@ from app.tariff_rules import (
 from app.web.app import create_app
 from app.web.charts import SplitCache
 from tests.support import AiohttpServer, Clock, make_service, start_simulator
-from tests.test_pricing import AiohttpClient
+from tests.test_pricing import AiohttpClient, constant_load
 
 PARIS = timeline.PARIS
 halves = st.integers(0, 47).map(lambda half: dt.time(half // 2, 30 * (half % 2)))
@@ -273,3 +276,59 @@ async def test_an_hc_weekend_point_gets_the_same_hp_hc_everywhere(
         for day, split in days.items():
             assert split[0] == pytest.approx(found["chart"][day][0], abs=0.02), (consumer, day)
             assert split[1] == pytest.approx(found["chart"][day][1], abs=0.02), (consumer, day)
+
+
+# ------------------------------------------------------------ offer shapes: Zen Week-End, seasonal hours
+
+
+def _user_offer(offer_id: str, **shape: Any) -> dict[str, Any]:
+    return {
+        "id": offer_id,
+        "provider": "EDF",
+        "name": offer_id,
+        "option": "HC_HP",
+        "power_kva": 9,
+        **shape,
+        "periods": [
+            {
+                "valid_from": "2026-01-01",
+                "valid_to": None,
+                "subscription_eur_month": "20",
+                "prices_eur_kwh": {"hp": "0.25", "hc": "0.15"},
+                "source": "my contract",
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("shape", "hp_kwh", "hc_kwh", "euros"),
+    [
+        # Zen Week-End: weekdays all peak, week-end days off-peak: 5 x 24 x .25 + 2 x 24 x .15
+        ({"offpeak_weekend": True, "offpeak_hours": ""}, 120, 48, "37.20"),
+        # Zen Week-End + HC: the contract's 22:00-06:00 on weekdays too: 80 x .25 + (40 + 48) x .15
+        ({"offpeak_weekend": True}, 80, 88, "33.20"),
+        # seasonal off-peak hours: in June 02:00-06:00 and 11:00-15:00, 8 h a day: 112 x .25 + 56 x .15
+        (
+            {"offpeak_hours": "22:00-06:00", "summer_offpeak_hours": "02:00-06:00; 11:00-15:00"},
+            112,
+            56,
+            "36.40",
+        ),
+    ],
+)
+def test_hand_computed_week_of_the_offer_shapes_users_have(
+    shape: dict[str, Any], hp_kwh: int, hc_kwh: int, euros: str
+) -> None:
+    offer = parse_offer(_user_offer("mine", **shape), where="user offer 0", origin="user")
+    contract_hours = parse_offpeak_text("HC (22H00-6H00)")
+    days = group_by_local_day(constant_load(dt.date(2026, 6, 8), dt.date(2026, 6, 14)))  # Monday..Sunday
+    costs = [c for d in days.values() if (c := price_day(offer, d, offpeak=contract_hours)) is not None]
+    week = totals(costs)
+    assert week.buckets["hp"][0] == hp_kwh * 1000 and week.buckets["hc"][0] == hc_kwh * 1000
+    assert week.energy_eur == Decimal(euros)
+
+
+def test_a_bad_offer_shape_names_the_field() -> None:
+    with pytest.raises(CatalogueError, match=r"field summer_offpeak_hours"):
+        parse_offer(_user_offer("bad", summer_offpeak_hours="midi"), where="user offer 0")

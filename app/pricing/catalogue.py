@@ -56,7 +56,8 @@ class PricedOffer:
     periods: tuple[PricePeriod, ...]
     offpeak_weekend: bool = False
     winter_months: frozenset[int] = frozenset()
-    offpeak_hours: tuple[OffpeakRange, ...] = ()  # the offer's own hours (else the usage point's)
+    #: the offer's own weekday off-peak hours; None: the usage point's; (): none (Zen Week-End)
+    offpeak_hours: tuple[OffpeakRange, ...] | None = None
     summer_offpeak_hours: tuple[OffpeakRange, ...] = ()  # seasonal off-peak hours (April to October)
     origin: str = "catalogue"
     _by_start: tuple[dt.date, ...] = field(default=(), compare=False, repr=False)
@@ -127,7 +128,7 @@ _OFFER = vol.Schema(
         vol.Required("power_kva"): vol.All(int, vol.Range(min=1, max=36)),
         vol.Optional("offpeak_weekend", default=False): bool,
         vol.Optional("seasons"): {vol.Required("winter_months"): [vol.All(int, vol.Range(min=1, max=12))]},
-        vol.Optional("offpeak_hours", default=""): vol.All(str, _offpeak),
+        vol.Optional("offpeak_hours", default=None): vol.Any(None, vol.All(str, _offpeak)),
         vol.Optional("summer_offpeak_hours", default=""): vol.All(str, _offpeak),
         vol.Required("periods"): vol.All([_PERIOD], vol.Length(min=1)),
     }

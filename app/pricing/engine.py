@@ -69,7 +69,7 @@ def contract_rules(offer: PricedOffer, offpeak: tuple[OffpeakRange, ...] = ()) -
     return ContractPeriod(
         option=offer.option,
         power_kva=offer.power_kva,
-        offpeak_hours=offer.offpeak_hours or offpeak,
+        offpeak_hours=offpeak if offer.offpeak_hours is None else offer.offpeak_hours,
         weekend_offpeak=offer.weekend_offpeak,
         summer_offpeak_hours=offer.summer_offpeak_hours,
         winter_months=offer.winter_months,
