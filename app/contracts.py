@@ -61,24 +61,30 @@ async def load_entries(store: Store, usage_point_id: str) -> list[dict[str, Any]
 
 
 async def mark_resplit(store: Store, usage_point_id: str, first: dt.date | None) -> None:
-    """Ask the exporters to re-send history from `first` (None: from the start of the data)."""
+    """Ask every exporter to re-send history from `first` (None: from the start of the data). The
+    request is a token {"from", "n"}: each exporter remembers the last token it handled; an unhandled
+    older request is kept by sending from the earlier of the two days."""
     key = RESPLIT_KEY.format(pdl=usage_point_id)
-    current = await store.get_setting(key)
+    current = await store.get_setting(key) or {}
     day = (first or dt.date(1970, 1, 1)).isoformat()
-    if current is None or day < str(current):
-        await store.set_setting(key, day)
+    if current.get("from") and current["from"] < day:
+        day = current["from"]
+    await store.set_setting(key, {"from": day, "n": int(current.get("n", 0)) + 1})
 
 
-async def resplit_from(store: Store, usage_point_id: str) -> dt.date | None:
-    value = await store.get_setting(RESPLIT_KEY.format(pdl=usage_point_id))
-    return dt.date.fromisoformat(str(value)) if value else None
+async def pending_resplit(store: Store, exporter: str, usage_point_id: str) -> tuple[dt.date, Any] | None:
+    """The day an exporter must re-send history from (and the token to hand back when done), or None."""
+    token = await store.get_setting(RESPLIT_KEY.format(pdl=usage_point_id))
+    if not token:
+        return None
+    handled = await store.get_setting(f"{RESPLIT_KEY.format(pdl=usage_point_id)}.done.{exporter}")
+    if handled == token:
+        return None
+    return dt.date.fromisoformat(token["from"]), token
 
 
-async def clear_resplit(store: Store, usage_point_id: str, done_from: dt.date) -> None:
-    """The exporters re-sent history from `done_from`: forget the request unless an older one came."""
-    current = await resplit_from(store, usage_point_id)
-    if current is not None and current >= done_from:
-        await store.set_setting(RESPLIT_KEY.format(pdl=usage_point_id), None)
+async def resplit_done(store: Store, exporter: str, usage_point_id: str, token: Any) -> None:
+    await store.set_setting(f"{RESPLIT_KEY.format(pdl=usage_point_id)}.done.{exporter}", token)
 
 
 async def record_seen(store: Store, usage_point_id: str, today: dt.date) -> dt.date | None:
@@ -216,9 +222,9 @@ async def save_user_timeline(
 ) -> tuple[bool, dt.date | None]:
     """Replace the timeline with the user's; the exporters re-send history from the first changed day."""
     old = await load_entries(store, usage_point_id)
-    await store.set_setting(TIMELINE_KEY.format(pdl=usage_point_id), entries)
     changed, first = first_difference(old, entries) if old else (True, None)
-    if changed:
+    if changed:  # an unchanged form leaves the periods (and their origin) as they are
+        await store.set_setting(TIMELINE_KEY.format(pdl=usage_point_id), entries)
         await mark_resplit(store, usage_point_id, first)
     return changed, first
 

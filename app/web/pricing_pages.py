@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
+from app import contracts
 from app.domain import Direction, subscribed_power
 from app.pricing.balance import production_point_of, self_consumed_per_day
 from app.pricing.catalogue import CatalogueError, parse_offer
@@ -68,6 +69,10 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "day": "jour",
         "month": "mois",
         "ejp_days": "Jours EJP (jours de pointe mobile, AAAA-MM-JJ, séparés par des virgules)",
+        "timeline": "Historique du contrat",
+        "timeline_help": "Une période par ligne : date de début (AAAA-MM-JJ, « - » pour la première), "
+        "option (BASE, HC_HP, HC_WEEKEND, TEMPO, EJP), puissance (kVA), heures creuses. "
+        "Ex. : 2025-03-01 TEMPO 9",
         "ejp_days_unknown": "Jours EJP inconnus (hiver {seasons}) : les heures de pointe mobile sont "
         "comptées au prix normal. Saisissez les jours EJP dans « Offres et tarifs ».",
     },
@@ -101,6 +106,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "day": "day",
         "month": "month",
         "ejp_days": "EJP days (peak days, YYYY-MM-DD, comma separated)",
+        "timeline": "Contract history",
+        "timeline_help": "One period a line: start date (YYYY-MM-DD, '-' for the first one), option "
+        "(BASE, HC_HP, HC_WEEKEND, TEMPO, EJP), power (kVA), off-peak hours. E.g. 2025-03-01 TEMPO 9",
         "ejp_days_unknown": "EJP days unknown (winter {seasons}): peak hours are priced at the normal price. "
         "Enter the EJP days under “Offers and prices”.",
     },
@@ -264,6 +272,7 @@ async def offers_data(store: Store, pdl: str | None) -> dict[str, Any]:
         "chosen": chosen.id if chosen else None,
         "offpeak": ", ".join(str(r) for r in await source.offpeak(pdl)) if pdl else "",
         "ejp_days": ", ".join(d.isoformat() for d in sorted(await source.ejp_days(pdl))) if pdl else "",
+        "timeline": contracts.timeline_text(await contracts.load_entries(store, pdl)) if pdl else "",
         "offers": [
             {
                 "id": o.id,
@@ -402,6 +411,9 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
     )
     pdl = await _pdl(store, str(form.get("pdl", "")))
     try:
+        new_timeline = contracts.parse_timeline(form["timeline"]) if "timeline" in form else None
+        if new_timeline is not None and not pdl:
+            raise ValueError("pdl: a contract timeline needs a usage point")
         offers = {o.id for o in await StoreCostSource(store).offers()}
         if form.get("user_offer"):
             raw = (
@@ -427,6 +439,9 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
         if pdl and "ejp_days" in form:
             days = parse_ejp_days(str(form["ejp_days"]))
             await store.set_setting(EJP_DAYS_KEY.format(pdl=pdl), [d.isoformat() for d in days] or None)
+        resplit = False
+        if pdl and new_timeline is not None:
+            resplit, _ = await contracts.save_user_timeline(store, pdl, new_timeline)
     except (CatalogueError, ValueError) as exc:
         message = str(exc)
         if request.content_type == "application/json":
@@ -436,6 +451,8 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
         context["data"] = await offers_data(store, pdl)
         return aiohttp_jinja2.render_template("pricing.html", request, context, status=400)
     forget_figures(request.app)
+    if resplit and service.exporters is not None:  # re-split days go out again (HA statistics, ...)
+        await service.exporters.on_sync()
     if request.content_type == "application/json":
         return web.json_response({"saved": True})
     raise web.HTTPSeeOther(f"offers?pdl={pdl or ''}&notice=saved&lang={_lang(request)}")

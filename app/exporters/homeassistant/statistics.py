@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import voluptuous as vol
 
-from app import timeline
+from app import contracts, timeline
 from app.domain import DataKind, Direction, UsagePoint
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
 from app.exporters.homeassistant.hourly import (
@@ -243,8 +243,14 @@ class HomeAssistantStatisticsExporter(BaseExporter):
             self.status.connected = True
             ha_version = str((await ws.command("get_config")).get("version", ws.ha_version))
             coverage = await store.all_coverage()
+            handled: list[tuple[str, Any]] = []
             for point in await store.usage_points():
                 pdl = point.usage_point_id
+                point_window = window_start
+                resplit = await contracts.pending_resplit(store, self.name, pdl)
+                if resplit is not None:  # the contract timeline changed: re-split and re-sum from there
+                    point_window = min(window_start, timeline.day_start_utc(resplit[0]))
+                    handled.append((pdl, resplit[1]))
                 for direction in (Direction.CONSUMPTION, Direction.PRODUCTION):
                     ranges = coverage.get((pdl, DataKind.daily(direction)), []) + coverage.get(
                         (pdl, DataKind.curve(direction)), []
@@ -264,7 +270,7 @@ class HomeAssistantStatisticsExporter(BaseExporter):
                     ]
                     if not specs:
                         continue
-                    resumes = await self._resumes(ws, [s.statistic_id for s in specs], window_start)
+                    resumes = await self._resumes(ws, [s.statistic_id for s in specs], point_window)
                     starts = [r.start for r in resumes.values()]
                     from_day = (
                         first
@@ -298,6 +304,8 @@ class HomeAssistantStatisticsExporter(BaseExporter):
                 sent += await self._import(ws, spec, rows, ha_version)
                 pending_costs.append((spec.statistic_id, rows[-1]))
             deferred.clear()
+            for pdl, token in handled:
+                await contracts.resplit_done(store, self.name, pdl, token)
             sent_at = time.monotonic()
             for sid, row in pending:
                 await self._wait_applied(ws, sid, row)
