@@ -21,6 +21,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -136,34 +137,42 @@ def metadata(spec: StatisticSpec, ha_version: str) -> dict[str, Any]:
     return meta
 
 
+def _hours(
+    series: Mapping[dt.datetime, Any], total: Mapping[dt.datetime, Any], bucket: str
+) -> list[dt.datetime]:
+    """The hours a statistic gets a row for: a bucket statistic gets one (0 when empty) for every hour
+    of the total, so that an hour the contract timeline moved to another bucket is overwritten."""
+    return sorted(series) if bucket == TOTAL else sorted(set(series) | set(total))
+
+
 def build_rows(spec: StatisticSpec, data: HourlyEnergy, resume: Resume) -> list[dict[str, Any]]:
     """Hourly rows from `resume.start` on, with sums continuing from `resume.base`."""
     rows: list[dict[str, Any]] = []
     if spec.cost:
         costs = data.cost.get(spec.bucket, {})
         running = Decimal(repr(resume.base))
-        for hour in sorted(costs):
+        for hour in _hours(costs, data.cost.get(TOTAL, {}), spec.bucket):
             if resume.start is not None and hour < resume.start:
                 continue
-            running += costs[hour]
+            running += costs.get(hour, Decimal(0))
             rows.append(
                 {
                     "start": hour.isoformat(),
-                    "state": float(round(costs[hour], 6)),
+                    "state": float(round(costs.get(hour, Decimal(0)), 6)),
                     "sum": float(round(running, 6)),
                 }
             )
         return rows
     energy = data.energy.get(spec.bucket, {})
     cumulative = 0
-    for hour in sorted(energy):
+    for hour in _hours(energy, data.energy.get(TOTAL, {}), spec.bucket):
         if resume.start is not None and hour < resume.start:
             continue
-        cumulative += energy[hour]
+        cumulative += energy.get(hour, 0)
         rows.append(
             {
                 "start": hour.isoformat(),
-                "state": round(energy[hour] / WM_PER_KWH, 6),
+                "state": round(energy.get(hour, 0) / WM_PER_KWH, 6),
                 "sum": round(resume.base + cumulative / WM_PER_KWH, 6),
             }
         )
