@@ -6,7 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from app import contracts, timeline
+import pytest
+
+from app import contracts, tariff_rules, timeline
 from app.domain import (
     Contract,
     DateRange,
@@ -176,5 +178,47 @@ async def test_the_offers_page_edits_the_timeline_and_names_bad_fields(
         ]
         pending = await contracts.pending_resplit(store, "homeassistant_statistics", pdl)
         assert pending is not None and pending[0] <= dt.date(2026, 10, 1)
+    finally:
+        await service.stop()
+
+
+async def test_victoriametrics_history_is_replaced_after_a_timeline_change(
+    aiohttp_server: AiohttpServer, tmp_path: Path
+) -> None:
+    from tests.test_exporter_victoriametrics import read_series, victoria_metrics
+
+    service = await synced_service(aiohttp_server, tmp_path)
+    manager = service.exporters
+    store = service.store
+    assert manager is not None and store is not None
+    pdl, last = "09222222222222", dt.date(2026, 11, 27)
+    change = last - dt.timedelta(days=20)  # older than the 7-day correction window
+    try:
+        async with victoria_metrics(tmp_path / "vm") as url:
+            await manager.save("victoriametrics", {"enabled": True, "url": url})
+            await manager.wait_idle()
+            name = "myelectricaldata_consumption_daily_hp_wh"
+            before = dict(await read_series(url, name, pdl))
+            await contracts.save_user_timeline(
+                store, pdl, contracts.parse_timeline(f"- HC_HP 9 22:00-06:00\n{change} HC_HP 9 01:00-07:00")
+            )
+            result = await manager.run("victoriametrics")
+            assert result is not None and f"corrected series replaced for {pdl}" in result.detail
+            after = dict(await read_series(url, name, pdl))
+            assert len(after) == len(before)  # replaced, not duplicated
+            periods = await contract_timeline(store, pdl)
+            start, end = timeline.day_start_utc(change - dt.timedelta(days=1)), timeline.day_start_utc(last)
+            curve = await store.intervals(pdl, Direction.CONSUMPTION, start, end)
+            split = tariff_rules.peak_offpeak_by_day(
+                periods, [(r.start, r.average_w * r.minutes) for r in curve if r.average_w is not None]
+            )
+            for day in (change - dt.timedelta(days=1), change, change + dt.timedelta(days=3)):
+                ms = int(timeline.day_start_utc(day).timestamp()) * 1000
+                assert after[ms] == pytest.approx(split[day][0] / 60), day
+            ms_change = int(timeline.day_start_utc(change).timestamp()) * 1000
+            ms_before = int(timeline.day_start_utc(change - dt.timedelta(days=1)).timestamp()) * 1000
+            assert after[ms_change] != before[ms_change] and after[ms_before] == before[ms_before]
+            again = await manager.run("victoriametrics")
+            assert again is not None and again.items == 0
     finally:
         await service.stop()

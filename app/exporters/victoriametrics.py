@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import aiohttp
 import voluptuous as vol
 
-from app import tariff_rules, timeline
+from app import contracts, tariff_rules, timeline
 from app.domain import DataKind, Direction, UsagePoint
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
 from app.pricing.costs import contract_timeline
@@ -327,6 +327,7 @@ class VictoriaMetricsExporter(BaseExporter):
             first = min(firsts)
             oldest = first if oldest is None else min(oldest, first)
             pstate = state["points"].get(pdl)
+            resplit = await contracts.pending_resplit(store, self.name, pdl)  # contract timeline changed
             if pstate is None:
                 by_day = await self.samples(point, first, last)
                 to_send = [s for day in sorted(by_day) for s in by_day[day]]
@@ -341,6 +342,8 @@ class VictoriaMetricsExporter(BaseExporter):
                     for d in sorted(by_day)
                     if d <= cursor and digests.get(d.isoformat()) != self.digest(by_day[d])
                 ]
+                if resplit is not None:
+                    changed = [max(first, resplit[0])]
                 if changed:
                     log.info("VictoriaMetrics: %s corrected on %s: replacing its series", pdl, changed[0])
                     await self.delete_point(pdl)
@@ -353,6 +356,8 @@ class VictoriaMetricsExporter(BaseExporter):
                         older = await self.samples(point, first, sent_first - dt.timedelta(days=1))
                         to_send += [s for day in sorted(older) for s in older[day]]
             await self.push(to_send)
+            if resplit is not None:
+                await contracts.resplit_done(store, self.name, pdl, resplit[1])
             sent += len(to_send)
             keep_from = last - dt.timedelta(days=window - 1)
             state["points"][pdl] = {
