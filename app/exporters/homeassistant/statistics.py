@@ -138,20 +138,23 @@ def metadata(spec: StatisticSpec, ha_version: str) -> dict[str, Any]:
 
 
 def _hours(
-    series: Mapping[dt.datetime, Any], total: Mapping[dt.datetime, Any], bucket: str
+    series: Mapping[dt.datetime, Any], total: Mapping[dt.datetime, Any], bucket: str, fill: bool
 ) -> list[dt.datetime]:
-    """The hours a statistic gets a row for: a bucket statistic gets one (0 when empty) for every hour
-    of the total, so that an hour the contract timeline moved to another bucket is overwritten."""
-    return sorted(series) if bucket == TOTAL else sorted(set(series) | set(total))
+    """The hours a statistic gets a row for. When re-splitting after a contract timeline change (`fill`),
+    a bucket statistic gets one (0 when empty) for every hour of the total, so that an hour moved to
+    another bucket is overwritten in HA."""
+    return sorted(set(series) | set(total)) if fill and bucket != TOTAL else sorted(series)
 
 
-def build_rows(spec: StatisticSpec, data: HourlyEnergy, resume: Resume) -> list[dict[str, Any]]:
-    """Hourly rows from `resume.start` on, with sums continuing from `resume.base`."""
+def build_rows(
+    spec: StatisticSpec, data: HourlyEnergy, resume: Resume, *, fill: bool = False
+) -> list[dict[str, Any]]:
+    """Hourly rows from `resume.start` on, with sums continuing from `resume.base` (`fill`: see _hours)."""
     rows: list[dict[str, Any]] = []
     if spec.cost:
         costs = data.cost.get(spec.bucket, {})
         running = Decimal(repr(resume.base))
-        for hour in _hours(costs, data.cost.get(TOTAL, {}), spec.bucket):
+        for hour in _hours(costs, data.cost.get(TOTAL, {}), spec.bucket, fill):
             if resume.start is not None and hour < resume.start:
                 continue
             running += costs.get(hour, Decimal(0))
@@ -165,7 +168,7 @@ def build_rows(spec: StatisticSpec, data: HourlyEnergy, resume: Resume) -> list[
         return rows
     energy = data.energy.get(spec.bucket, {})
     cumulative = 0
-    for hour in _hours(energy, data.energy.get(TOTAL, {}), spec.bucket):
+    for hour in _hours(energy, data.energy.get(TOTAL, {}), spec.bucket, fill):
         if resume.start is not None and hour < resume.start:
             continue
         cumulative += energy.get(hour, 0)
@@ -298,7 +301,7 @@ class HomeAssistantStatisticsExporter(BaseExporter):
                         costs=costs if direction is Direction.CONSUMPTION else None,
                     )
                     for spec in specs:
-                        rows = build_rows(spec, data, resumes[spec.statistic_id])
+                        rows = build_rows(spec, data, resumes[spec.statistic_id], fill=resplit is not None)
                         if not rows:
                             continue
                         if spec.cost:  # kWh first: the recorder stores in order, euros follow
