@@ -1,8 +1,8 @@
 """Contract timeline change benchmark: re-split and re-price 3 years, then re-export to a real Home
 Assistant core (from .ha-venv).
 
-Run: `python -m bench.timeline` after `bash scripts/test.sh` has created .ha-venv. The HP/HC demo point
-(3 years of daily values, 2 of half-hourly curve) gets a timeline of four periods over the 3 years
+Run: `python -m bench.timeline [--costs]` after `bash scripts/test.sh` has created .ha-venv. The HP/HC
+demo point alone (3 years of daily values, 2 of half-hourly curve) gets a timeline of four periods over the 3 years
 (Base, HP/HC 22:00-06:00, off-peak moved to 01:00-07:00, Tempo); the figures printed are the time to
 re-split the curve into HA's hourly buckets and to re-price every day under the new periods, and the
 time of the Home Assistant export that re-sends the statistics from the first changed day.
@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import delete
+
 from app import contracts, timeline
 from app.domain import Direction
 from app.exporters.base import ExportContext
@@ -25,10 +27,12 @@ from app.exporters.homeassistant import HomeAssistantStatisticsExporter
 from app.exporters.homeassistant.hourly import classifier_for, hourly_energy
 from app.pricing.costs import StoreCostSource
 from app.store import Store
+from app.store.tables import daily_energy, interval_reading
 from bench.homeassistant import NOW, _Clock, _RssSampler
 from tests.ha_support import Mosquitto, build_demo_data, start_home_assistant
 
 PDL = "09222222222222"
+WITH_COSTS = "--costs" in sys.argv  # the EUR twins too (twice the rows)
 
 
 async def _resplit_and_reprice(store: Store, first: dt.date, last: dt.date) -> tuple[float, float, int, int]:
@@ -53,16 +57,20 @@ async def bench(workdir: Path) -> None:
     mosquitto.start()
     ha = await asyncio.to_thread(start_home_assistant, workdir, mosquitto)
     store = await Store.open("", data_dir=data_dir)
+    async with store.engine.begin() as conn:  # the HP/HC point alone: the other points are not re-split
+        await conn.execute(delete(interval_reading).where(interval_reading.c.usage_point_id != PDL))
+        await conn.execute(delete(daily_energy).where(daily_energy.c.usage_point_id != PDL))
     try:
         today = timeline.paris_today(NOW)
         last = today - dt.timedelta(days=1)
         first = today - dt.timedelta(days=3 * 365)
         exporter = HomeAssistantStatisticsExporter(
             {"enabled": True, "url": ha.url, "token": ha.token},
-            ExportContext(store, _Clock(), "bench", costs=StoreCostSource(store)),
+            ExportContext(store, _Clock(), "bench", costs=StoreCostSource(store) if WITH_COSTS else None),
         )
+        started = time.perf_counter()
         initial = await exporter.export()
-        print(f"first export: {initial.items} rows (not timed here, see bench.homeassistant)")
+        print(f"first export: {initial.items} rows in {time.perf_counter() - started:.1f} s")
         split, priced, hours, days = await _resplit_and_reprice(store, first, last)
         print(
             f"before the change: split {hours} hourly values in {split:.2f} s, "
