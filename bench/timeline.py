@@ -2,10 +2,11 @@
 Assistant core (from .ha-venv).
 
 Run: `python -m bench.timeline [--costs]` after `bash scripts/test.sh` has created .ha-venv. The HP/HC
-demo point alone (3 years of daily values, 2 of half-hourly curve) gets a timeline of four periods over the 3 years
-(Base, HP/HC 22:00-06:00, off-peak moved to 01:00-07:00, Tempo); the figures printed are the time to
-re-split the curve into HA's hourly buckets and to re-price every day under the new periods, and the
-time of the Home Assistant export that re-sends the statistics from the first changed day.
+demo point alone (3 years of daily values, 2 of half-hourly curve) gets a timeline of four periods
+over the 3 years (Base, HP/HC 22:00-06:00, off-peak moved to 01:00-07:00, Tempo); the figures printed
+are the time to re-split the curve into HA's hourly buckets and to re-price every day under the new
+periods, and the time of the Home Assistant export that re-sends the statistics from the first
+changed day. `--costs` adds the EUR twins (twice the rows).
 """
 
 from __future__ import annotations
