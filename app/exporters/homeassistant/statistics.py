@@ -138,23 +138,28 @@ def metadata(spec: StatisticSpec, ha_version: str) -> dict[str, Any]:
 
 
 def _hours(
-    series: Mapping[dt.datetime, Any], total: Mapping[dt.datetime, Any], bucket: str, fill: bool
+    series: Mapping[dt.datetime, Any],
+    total: Mapping[dt.datetime, Any],
+    bucket: str,
+    fill_from: dt.datetime | None,
 ) -> list[dt.datetime]:
-    """The hours a statistic gets a row for. When re-splitting after a contract timeline change (`fill`),
-    a bucket statistic gets one (0 when empty) for every hour of the total, so that an hour moved to
-    another bucket is overwritten in HA."""
-    return sorted(set(series) | set(total)) if fill and bucket != TOTAL else sorted(series)
+    """The hours a statistic gets a row for. When re-splitting after a contract timeline change, a bucket
+    statistic gets one (0 when empty) for every hour of the total from `fill_from` (the first changed
+    day) on, so that an hour moved to another bucket is overwritten in HA."""
+    if fill_from is None or bucket == TOTAL:
+        return sorted(series)
+    return sorted(set(series) | {hour for hour in total if hour >= fill_from})
 
 
 def build_rows(
-    spec: StatisticSpec, data: HourlyEnergy, resume: Resume, *, fill: bool = False
+    spec: StatisticSpec, data: HourlyEnergy, resume: Resume, *, fill_from: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Hourly rows from `resume.start` on, with sums continuing from `resume.base` (`fill`: see _hours)."""
+    """Hourly rows from `resume.start` on, with sums continuing from `resume.base` (`fill_from`: _hours)."""
     rows: list[dict[str, Any]] = []
     if spec.cost:
         costs = data.cost.get(spec.bucket, {})
         running = Decimal(repr(resume.base))
-        for hour in _hours(costs, data.cost.get(TOTAL, {}), spec.bucket, fill):
+        for hour in _hours(costs, data.cost.get(TOTAL, {}), spec.bucket, fill_from):
             if resume.start is not None and hour < resume.start:
                 continue
             running += costs.get(hour, Decimal(0))
@@ -168,7 +173,7 @@ def build_rows(
         return rows
     energy = data.energy.get(spec.bucket, {})
     cumulative = 0
-    for hour in _hours(energy, data.energy.get(TOTAL, {}), spec.bucket, fill):
+    for hour in _hours(energy, data.energy.get(TOTAL, {}), spec.bucket, fill_from):
         if resume.start is not None and hour < resume.start:
             continue
         cumulative += energy.get(hour, 0)
@@ -260,8 +265,10 @@ class HomeAssistantStatisticsExporter(BaseExporter):
                 pdl = point.usage_point_id
                 point_window = window_start
                 resplit = await contracts.pending_resplit(store, self.name, pdl)
+                fill_from: dt.datetime | None = None
                 if resplit is not None:  # the contract timeline changed: re-split and re-sum from there
-                    point_window = min(window_start, timeline.day_start_utc(resplit[0]))
+                    fill_from = timeline.day_start_utc(resplit[0])
+                    point_window = min(window_start, fill_from)
                     handled.append((pdl, resplit[1]))
                 for direction in (Direction.CONSUMPTION, Direction.PRODUCTION):
                     ranges = coverage.get((pdl, DataKind.daily(direction)), []) + coverage.get(
@@ -301,7 +308,7 @@ class HomeAssistantStatisticsExporter(BaseExporter):
                         costs=costs if direction is Direction.CONSUMPTION else None,
                     )
                     for spec in specs:
-                        rows = build_rows(spec, data, resumes[spec.statistic_id], fill=resplit is not None)
+                        rows = build_rows(spec, data, resumes[spec.statistic_id], fill_from=fill_from)
                         if not rows:
                             continue
                         if spec.cost:  # kWh first: the recorder stores in order, euros follow
