@@ -13,11 +13,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app import timeline
 from app.domain import Direction, OffpeakRange
-from app.exporters._data import is_offpeak, summarize
+from app.exporters._data import summarize
 from app.exporters.mqtt import MqttExporter
 from app.exporters.prometheus import PrometheusExporter
 from app.exporters.victoriametrics import VictoriaMetricsExporter
 from app.pricing.source import BucketCost
+from app.tariff_rules import is_offpeak_minute
 from tests.exporter_support import synced_service
 from tests.support import AiohttpServer
 
@@ -97,4 +98,4 @@ def test_offpeak_windows_match_a_minute_by_minute_definition(
 
     s, e, a = minutes(start), minutes(end), minutes(at)
     expected = (s <= a < e) if e > s else (a >= s or a < e)
-    assert is_offpeak(at, [window]) is expected
+    assert is_offpeak_minute(a, (window,)) is expected

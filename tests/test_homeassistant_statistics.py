@@ -28,7 +28,6 @@ from app.exporters.homeassistant.hourly import (
     BucketClassifier,
     HourlyEnergy,
     hourly_energy,
-    in_offpeak,
 )
 from app.exporters.homeassistant.statistics import (
     HomeAssistantStatisticsExporter,
@@ -41,6 +40,7 @@ from app.exporters.homeassistant.statistics import (
 )
 from app.exporters.homeassistant.websocket import SUPERVISOR_WS_URL, default_endpoint, websocket_url
 from app.store import Store
+from app.tariff_rules import ContractPeriod, is_offpeak_minute
 
 PDL = "09222222222222"
 STAT_ID = re.compile(r"^(?!_)(?!.*__)[a-z0-9_]+(?<!_):(?!_)(?!.*__)[a-z0-9_]+(?<!_)$")
@@ -48,7 +48,7 @@ STAT_ID = re.compile(r"^(?!_)(?!.*__)[a-z0-9_]+(?<!_):(?!_)(?!.*__)[a-z0-9_]+(?<
 
 def test_statistic_ids_follow_home_assistant_rules() -> None:
     point = UsagePoint(PDL, name="Maison", pricing_option=PricingOption.TEMPO, has_production=True)
-    buckets = BucketClassifier(PricingOption.TEMPO, (), {}).buckets
+    buckets = BucketClassifier([ContractPeriod(option="TEMPO")], {}).buckets
     specs = statistic_specs(point, buckets, with_costs=True)
     ids = [s.statistic_id for s in specs]
     assert all(STAT_ID.match(sid) for sid in ids), ids
@@ -98,7 +98,7 @@ def test_offpeak_membership_matches_minute_arithmetic(minute: int, start_slot: i
     end = (start + length * 30) % (24 * 60)
     window = OffpeakRange(dt.time(start // 60, start % 60), dt.time(end // 60, end % 60))
     expected = (minute - start) % (24 * 60) < length * 30 if length < 48 else True
-    assert in_offpeak(dt.time(minute // 60, minute % 60), (window,)) == expected
+    assert is_offpeak_minute(minute, (window,)) == expected
 
 
 @given(st.datetimes(min_value=dt.datetime(2021, 1, 1), max_value=dt.datetime(2030, 12, 31)))
@@ -106,7 +106,7 @@ def test_tempo_buckets_follow_the_six_o_clock_day(naive: dt.datetime) -> None:
     instant = naive.replace(minute=naive.minute // 30 * 30, second=0, microsecond=0, tzinfo=dt.UTC)
     local = timeline.utc_to_paris_naive(instant)
     colors = {local.date(): TempoColor.RED, local.date() - dt.timedelta(days=1): TempoColor.BLUE}
-    bucket = BucketClassifier(PricingOption.TEMPO, (), colors)(instant)
+    bucket = BucketClassifier([ContractPeriod(option="TEMPO")], colors)(instant)
     if local.hour < 6:
         assert bucket == "tempo_blue_hc"  # before 06:00: still the previous Tempo day, off-peak
     elif local.hour >= 22:
@@ -169,7 +169,9 @@ async def test_hours_are_local_hours_on_dst_days_and_old_days_go_to_their_first_
         [DailyEnergy(PDL, Direction.CONSUMPTION, old, 12_345)],
         [DateRange(old, old)],
     )
-    classifier = BucketClassifier(point.pricing_option, point.offpeak_hours, {})
+    classifier = BucketClassifier(
+        [ContractPeriod(option=point.pricing_option.value, offpeak_hours=point.offpeak_hours)], {}
+    )
     data = await hourly_energy(
         store, PDL, Direction.CONSUMPTION, old, dt.date(2026, 10, 25), classifier=classifier
     )

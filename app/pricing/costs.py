@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from app import contracts
 from app.domain import (
     Contract,
     Direction,
@@ -31,12 +34,14 @@ from app.pricing.engine import (
 )
 from app.pricing.source import BucketCost
 from app.store.repository import Store
+from app.tariff_rules import ContractPeriod, parse_offpeak_text, period_in_force
 
 CHOSEN_KEY = "pricing.offer.{pdl}"
 OFFPEAK_KEY = "pricing.offpeak.{pdl}"
 USER_OFFERS_KEY = "pricing.user_offers"
 EJP_DAYS_KEY = "pricing.ejp_days.{pdl}"
 DAY_COSTS_CHUNK_DAYS = 92
+CONTRACT_OPTIONS = frozenset({"BASE", "HC_HP", "HC_WEEKEND", "TEMPO", "EJP"})
 AUTO_OPTIONS = {"BASE": "BASE", "HC_HP": "HC_HP", "TEMPO": "TEMPO", "EJP": "EJP", "HC_WEEKEND": "HC_HP"}
 
 
@@ -75,12 +80,53 @@ async def offpeak_hours(
     return contract_offpeak(contract, point)
 
 
+def point_period(
+    point: UsagePoint | None, contract: Contract | None, offpeak: tuple[OffpeakRange, ...]
+) -> ContractPeriod:
+    """The contract period of a usage point as the gateway describes it today (open at both ends)."""
+    option = point.pricing_option.value if point is not None else "BASE"
+    return ContractPeriod(
+        option=option if option in CONTRACT_OPTIONS else "BASE",
+        power_kva=subscribed_power(contract, point),
+        offpeak_hours=offpeak,
+        source="gateway",
+    )
+
+
+async def contract_timeline(store: Store, usage_point_id: str) -> tuple[ContractPeriod, ...]:
+    """The dated contract periods of a usage point, oldest first (`app.contracts`); without a stored
+    timeline, one open period: the contract the gateway describes now. The user's off-peak override
+    replaces the hours of the periods the gateway described. `app.tariff_rules.period_in_force` picks
+    the period of a day."""
+    points = {p.usage_point_id: p for p in await store.usage_points()}
+    point = points.get(usage_point_id)
+    contract = await store.contract(usage_point_id)
+    entries = await contracts.load_entries(store, usage_point_id)
+    if not entries:
+        return (point_period(point, contract, await offpeak_hours(store, usage_point_id, contract, point)),)
+    override = await store.get_setting(OFFPEAK_KEY.format(pdl=usage_point_id))
+    periods = contracts.to_periods(entries)
+    if override:
+        hours = _parse_offpeak(str(override))
+        periods = tuple(replace(p, offpeak_hours=hours) if p.source == "gateway" else p for p in periods)
+    return periods
+
+
 def _parse_offpeak(text: str) -> tuple[OffpeakRange, ...]:
-    out = []
-    for part in text.replace(";", ",").split(","):
-        start, _, end = part.strip().partition("-")
-        out.append(OffpeakRange(dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())))
-    return tuple(out)
+    """The user's off-peak override (the offers page): ValueError names the bad part."""
+    return parse_offpeak_text(text)
+
+
+def _regulated(offers: Iterable[PricedOffer], option: str, power: int | None) -> PricedOffer | None:
+    """EDF's regulated offer of an option and power (the gateway's figures before the catalogue's)."""
+    if power is None:
+        return None
+    wanted = AUTO_OPTIONS.get(option, "BASE")
+    edf = [o for o in offers if o.provider.casefold() == "edf" and o.power_kva == power]
+    regulated = [o for o in edf if o.option == wanted]
+    if not regulated and wanted == "EJP":  # no EJP price known: the regulated Base grid
+        regulated = [o for o in edf if o.option == "BASE"]
+    return min(regulated, key=lambda o: o.origin != "gateway", default=None)
 
 
 MAX_OFFPEAK_RANGES = 10
@@ -115,34 +161,27 @@ class StoreCostSource:
         return await catalogue(self.store)
 
     async def chosen_offer(self, usage_point_id: str) -> PricedOffer | None:
-        offers = {o.id: o for o in await self.offers()}
+        """The offer of the contract period in force today: the user's choice, else the regulated one."""
+        plan = await self.offer_plan(usage_point_id)
+        return plan[-1][1] if plan else None
+
+    async def offer_plan(
+        self, usage_point_id: str, offers: list[PricedOffer] | None = None
+    ) -> list[tuple[ContractPeriod, PricedOffer | None]]:
+        """Each contract period with the offer that prices it: the user's chosen offer for the latest
+        period, the regulated offer of the period's option and power for the older ones."""
+        by_id = {o.id: o for o in (offers if offers is not None else await self.offers())}
+        periods = await contract_timeline(self.store, usage_point_id)
         chosen = await self.store.get_setting(CHOSEN_KEY.format(pdl=usage_point_id))
-        points = {p.usage_point_id: p for p in await self.store.usage_points()}
-        point = points.get(usage_point_id)
-        if chosen in offers:
-            if point is not None and point.pricing_option.value == "HC_WEEKEND":
-                return offers[chosen].with_weekend_offpeak()
-            return offers[chosen]
-        contract = await self.store.contract(usage_point_id)
-        power = subscribed_power(contract, point)
-        if power is None:
-            return None
-        option = AUTO_OPTIONS.get(point.pricing_option.value if point else "BASE", "BASE")
-        regulated = [
-            o
-            for o in offers.values()
-            if o.provider.casefold() == "edf" and o.option == option and o.power_kva == power
-        ]
-        if not regulated and option == "EJP":  # no EJP price known: the regulated Base grid
-            regulated = [
-                o
-                for o in offers.values()
-                if o.provider.casefold() == "edf" and o.option == "BASE" and o.power_kva == power
-            ]
-        chosen = min(regulated, key=lambda o: o.origin != "gateway", default=None)
-        if chosen is not None and point is not None and point.pricing_option.value == "HC_WEEKEND":
-            return chosen.with_weekend_offpeak()
-        return chosen
+        out: list[tuple[ContractPeriod, PricedOffer | None]] = []
+        for index, period in enumerate(periods):
+            offer = by_id.get(chosen) if chosen and index == len(periods) - 1 else None
+            if offer is None:
+                offer = _regulated(by_id.values(), period.option, period.power_kva)
+            if offer is not None and period.option == "HC_WEEKEND":
+                offer = offer.with_weekend_offpeak()
+            out.append((period, offer))
+        return out
 
     async def offpeak(self, usage_point_id: str) -> tuple[OffpeakRange, ...]:
         points = {p.usage_point_id: p for p in await self.store.usage_points()}
@@ -177,12 +216,13 @@ class StoreCostSource:
     async def day_costs(
         self, usage_point_id: str, first: dt.date, last: dt.date, offer: PricedOffer | None = None
     ) -> list[DayCost]:
-        """Cost per Paris day: from the curve where there is one, else from the daily total (flagged)."""
-        offer = offer or await self.chosen_offer(usage_point_id)
-        if offer is None:
+        """Cost per Paris day under the contract period in force that day (its offer, or `offer` for a
+        simulation, split by that period's hours): from the curve where there is one, else from the daily
+        total (flagged)."""
+        plan = await self.offer_plan(usage_point_id)
+        if not plan:
             return []
         tempo = await self.tempo_map(first, last)
-        offpeak = await self.offpeak(usage_point_id)
         ejp = await self.ejp_days(usage_point_id)
         out: list[DayCost] = []
         daily = await self.store.daily(usage_point_id, Direction.CONSUMPTION, first, last)
@@ -193,10 +233,14 @@ class StoreCostSource:
             days = await self.curve_days(usage_point_id, chunk_first, chunk_last)
             wanted = {d for d in daily_by_day if chunk_first <= d <= chunk_last}
             for day in sorted(set(days) | wanted):
+                priced = _priced_on(plan, day, offer)
+                if priced is None:
+                    continue
+                period, day_offer = priced
                 cost = (
-                    price_day(offer, days[day], offpeak=offpeak, tempo=tempo, ejp_days=ejp)
+                    price_day(day_offer, days[day], offpeak=period.offpeak_hours, tempo=tempo, ejp_days=ejp)
                     if day in days
-                    else price_daily_total(offer, day, daily_by_day[day], ejp_days=ejp)
+                    else price_daily_total(day_offer, day, daily_by_day[day], ejp_days=ejp)
                 )
                 if cost is not None:
                     out.append(cost)
@@ -205,30 +249,33 @@ class StoreCostSource:
         return out
 
     async def hourly(self, usage_point_id: str, start: dt.datetime, end: dt.datetime) -> list[BucketCost]:
-        offer = await self.chosen_offer(usage_point_id)
-        if offer is None:
+        plan = await self.offer_plan(usage_point_id)
+        if not plan:
             return []
         readings = await self.store.completed_intervals(usage_point_id, Direction.CONSUMPTION, start, end)
         first = start.astimezone(PARIS).date()
         last = end.astimezone(PARIS).date()
         tempo = await self.tempo_map(first, last)
-        offpeak = await self.offpeak(usage_point_id)
         ejp = await self.ejp_days(usage_point_id)
-        acc: dict[tuple[dt.datetime, str], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
+        acc: dict[tuple[dt.datetime, str, str], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
         for reading in readings:
             hour = reading.start.replace(minute=0, second=0, microsecond=0)
             days = group_by_local_day([(reading.start, reading.minutes, reading.average_w)])
             for day in days.values():
-                cost = price_day(offer, day, offpeak=offpeak, tempo=tempo, ejp_days=ejp)
+                priced = _priced_on(plan, day.day, None)
+                if priced is None:
+                    continue
+                period, offer = priced
+                cost = price_day(offer, day, offpeak=period.offpeak_hours, tempo=tempo, ejp_days=ejp)
                 if cost is None:
                     continue
                 for bucket, (wh, eur) in cost.buckets.items():
-                    entry = acc[(hour, bucket)]
+                    entry = acc[(hour, bucket, offer.id)]
                     entry[0] += wh
                     entry[1] += eur
         return [
-            BucketCost(usage_point_id, hour, 60, bucket, int(v[0]), v[1], offer.id)
-            for (hour, bucket), v in sorted(acc.items())
+            BucketCost(usage_point_id, hour, 60, bucket, int(v[0]), v[1], offer_id)
+            for (hour, bucket, offer_id), v in sorted(acc.items())
         ]
 
     async def daily(self, usage_point_id: str, first: dt.date, last: dt.date) -> list[BucketCost]:
@@ -247,12 +294,23 @@ class StoreCostSource:
         return out
 
     async def subscription(self, usage_point_id: str, first: dt.date, last: dt.date) -> Decimal:
-        offer = await self.chosen_offer(usage_point_id)
-        if offer is None:
-            return Decimal(0)
+        plan = await self.offer_plan(usage_point_id)
         total = Decimal(0)
         day = first
         while day <= last:
-            total += subscription_for(offer, day)
+            priced = _priced_on(plan, day, None)
+            if priced is not None:
+                total += subscription_for(priced[1], day)
             day += dt.timedelta(days=1)
         return total
+
+
+def _priced_on(
+    plan: list[tuple[ContractPeriod, PricedOffer | None]], day: dt.date, offer: PricedOffer | None
+) -> tuple[ContractPeriod, PricedOffer] | None:
+    """The contract period of the day and the offer pricing it (`offer` when given)."""
+    period = period_in_force([p for p, _ in plan], day)
+    if period is None:
+        return None
+    chosen = offer or next(o for p, o in plan if p is period)
+    return None if chosen is None else (period, chosen)

@@ -4,7 +4,6 @@ on that day, subscription prorated per day. Energy in integer Wh, money in Decim
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,30 +12,12 @@ from zoneinfo import ZoneInfo
 
 from app.domain import OffpeakRange, TempoColor
 from app.pricing.catalogue import PricedOffer
+from app.tariff_rules import ContractPeriod, ejp_season, split_day, whole_day_bucket
 
 PARIS = ZoneInfo("Europe/Paris")
-TEMPO_HC_START = 22 * 60
-TEMPO_DAY_START = 6 * 60
-# EJP "heures de pointe mobile": 07:00 on an EJP day to 01:00 the next day (local time).
-EJP_PEAK_START = 7 * 60
-EJP_PEAK_END_NEXT_DAY = 1 * 60
-EJP_SEASON_MONTHS = frozenset({11, 12, 1, 2, 3})
 _KWH = Decimal(1000)
 _MICRO_EURO = Decimal("0.000001")
 _EPOCH_DAY = dt.date(1970, 1, 1)
-
-
-@functools.lru_cache(maxsize=256)
-def offpeak_mask(ranges: tuple[OffpeakRange, ...]) -> tuple[bool, ...]:
-    """Whether each minute of a local day is off-peak (windows may cross midnight)."""
-    mask = [False] * 1440
-    for window in ranges:
-        start = window.start.hour * 60 + window.start.minute
-        end = window.end.hour * 60 + window.end.minute
-        minutes = range(start, end) if end > start else [*range(start, 1440), *range(0, end)]
-        for minute in minutes:
-            mask[minute] = True
-    return tuple(mask)
 
 
 @dataclass(slots=True)
@@ -69,20 +50,6 @@ def group_by_local_day(readings: Iterable[tuple[dt.datetime, int, int | None]]) 
     return {slots.day: slots for slots in out.values()}
 
 
-def is_ejp_peak(day: dt.date, minute: int, ejp_days: frozenset[dt.date]) -> bool:
-    """Whether local minute `minute` of `day` is in an EJP peak period (07:00 to 01:00 the next day)."""
-    if minute >= EJP_PEAK_START:
-        return day in ejp_days
-    return minute < EJP_PEAK_END_NEXT_DAY and day - dt.timedelta(days=1) in ejp_days
-
-
-def ejp_season(day: dt.date) -> int | None:
-    """The EJP winter (1 November to 31 March) a day belongs to, keyed by its November's year."""
-    if day.month not in EJP_SEASON_MONTHS:
-        return None
-    return day.year if day.month >= 11 else day.year - 1
-
-
 def ejp_seasons_without_days(first: dt.date, last: dt.date, ejp_days: frozenset[dt.date]) -> list[str]:
     """EJP winters overlapping [first, last] with no known EJP day: their peaks are priced as normal hours."""
     known = {ejp_season(d) for d in ejp_days}
@@ -96,9 +63,29 @@ def ejp_seasons_without_days(first: dt.date, last: dt.date, ejp_days: frozenset[
     return [f"{s}-{s + 1}" for s in sorted(seasons)]
 
 
+def contract_rules(offer: PricedOffer, offpeak: tuple[OffpeakRange, ...] = ()) -> ContractPeriod:
+    """The split rules of an offer on a usage point whose off-peak hours are `offpeak` (the offer's own
+    hours, when it has some, win)."""
+    return ContractPeriod(
+        option=offer.option,
+        power_kva=offer.power_kva,
+        offpeak_hours=offpeak if offer.offpeak_hours is None else offer.offpeak_hours,
+        weekend_offpeak=offer.weekend_offpeak,
+        summer_offpeak_hours=offer.summer_offpeak_hours,
+        winter_months=offer.winter_months,
+        offer_id=offer.id,
+    )
+
+
 def rules_key(offer: PricedOffer) -> tuple[object, ...]:
     """Offers with equal keys split a day's energy into the same buckets (only prices differ)."""
-    return (offer.option, offer.winter_months, offer.offpeak_hours, offer.weekend_offpeak)
+    return (
+        offer.option,
+        offer.winter_months,
+        offer.offpeak_hours,
+        offer.summer_offpeak_hours,
+        offer.weekend_offpeak,
+    )
 
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -153,37 +140,17 @@ def bucket_energy(
     offpeak: tuple[OffpeakRange, ...],
     tempo: Mapping[dt.date, TempoColor],
     ejp_days: frozenset[dt.date] = frozenset(),
+    rules: ContractPeriod | None = None,
 ) -> dict[str, int]:
-    """Wh per bucket of one Paris day under the offer's rules."""
-    out: dict[str, int] = defaultdict(int)
-    option = offer.option
-    if option == "BASE":
-        out["base"] = sum(wh for _, wh in day.slots)
-    elif option == "SEASONAL":
-        out["winter" if day.day.month in offer.winter_months else "summer"] = sum(wh for _, wh in day.slots)
-    elif option in ("HC_HP", "HC_WEEKEND"):
-        if offer.weekend_offpeak and day.day.weekday() >= 5:
-            out["hc"] = sum(wh for _, wh in day.slots)
-        else:
-            mask = offpeak_mask(offer.offpeak_hours or offpeak)
-            for minute, wh in day.slots:
-                out["hc" if mask[minute] else "hp"] += wh
-    elif option == "TEMPO":
-        today = tempo.get(day.day, TempoColor.BLUE).value.lower()
-        before = tempo.get(day.day - dt.timedelta(days=1), TempoColor.BLUE).value.lower()
-        for minute, wh in day.slots:
-            if minute < TEMPO_DAY_START:
-                out[f"tempo_{before}_hc"] += wh
-            elif minute >= TEMPO_HC_START:
-                out[f"tempo_{today}_hc"] += wh
-            else:
-                out[f"tempo_{today}_hp"] += wh
-    elif option == "EJP":
-        for minute, wh in day.slots:
-            out["ejp_peak" if is_ejp_peak(day.day, minute, ejp_days) else "ejp_normal"] += wh
-    else:  # pragma: no cover - parse_offer rejects other options
-        raise ValueError(f"unsupported option {option}")
-    return dict(out)
+    """Wh per bucket of one Paris day under the offer's rules (or `rules`, the contract period in force
+    that day, when given); an unknown Tempo colour counts as blue."""
+    return split_day(
+        rules or contract_rules(offer, offpeak),
+        day.day,
+        day.slots,
+        lambda d: tempo.get(d, TempoColor.BLUE),
+        ejp_days,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,19 +202,6 @@ def price_day(
     return DayCost(day.day, offer.id, buckets, subscription_for(offer, day.day), period.source)
 
 
-def _whole_day_bucket(offer: PricedOffer, day: dt.date, ejp_days: frozenset[dt.date]) -> str | None:
-    """The one bucket every Wh of that day falls in, when the rules give one."""
-    if offer.single_price:
-        return "base"
-    if offer.option == "SEASONAL":
-        return "winter" if day.month in offer.winter_months else "summer"
-    if offer.weekend_offpeak and day.weekday() >= 5:
-        return "hc"
-    if offer.option == "EJP" and day not in ejp_days and day - dt.timedelta(days=1) not in ejp_days:
-        return "ejp_normal"
-    return None
-
-
 def price_daily_total(
     offer: PricedOffer, day: dt.date, wh: int, *, ejp_days: frozenset[dt.date] = frozenset()
 ) -> DayCost | None:
@@ -256,7 +210,7 @@ def price_daily_total(
     period = offer.period_on(day)
     if period is None:
         return None
-    whole = _whole_day_bucket(offer, day, ejp_days)
+    whole = whole_day_bucket(contract_rules(offer), day, ejp_days)
     if whole is not None:
         return DayCost(
             day,

@@ -1,8 +1,7 @@
 """Live prices of an offer (pure): the schedule of today and tomorrow and what is in force now.
 
-`bucket_of` is the one adapter between the schedule and the tariff rules: today it asks the cost
-engine's classification (`engine.bucket_energy` on a one-minute slot); it is the single function to
-point at `app.tariff_rules.bucket_of` once that module exists.
+`bucket_of` is the one adapter between the schedule and the tariff rules: the offer's rules as a
+contract period (`engine.contract_rules`), classified by `app.tariff_rules.bucket_of`.
 """
 
 from __future__ import annotations
@@ -12,9 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from app import tariff_rules
 from app.domain import OffpeakRange, TempoColor
 from app.pricing.catalogue import PricedOffer
-from app.pricing.engine import TEMPO_DAY_START, DaySlots, bucket_energy
+from app.pricing.engine import contract_rules
 from app.pricing.schedule import (
     PARIS,
     PriceSlot,
@@ -35,14 +35,12 @@ def bucket_of(
     ejp_days: frozenset[dt.date] = frozenset(),
 ) -> str | None:
     """The tariff bucket of a UTC instant under the offer; None when the Tempo colour is not known yet."""
-    local = instant.astimezone(PARIS).replace(tzinfo=None)
+    color: TempoColor | None = None
     if offer.option == "TEMPO":
-        tempo_day = (local - dt.timedelta(minutes=TEMPO_DAY_START)).date()
-        if tempo_day not in tempo:
+        color = tempo.get(tariff_rules.tempo_day_of(instant))
+        if color is None:
             return None
-    slot = DaySlots(local.date(), [(local.hour * 60 + local.minute, 1)])
-    (bucket,) = bucket_energy(offer, slot, offpeak=offpeak, tempo=tempo, ejp_days=ejp_days)
-    return bucket
+    return tariff_rules.bucket_of(instant, contract_rules(offer, offpeak), color, ejp_days)
 
 
 def offer_schedule(

@@ -85,6 +85,7 @@ from app.store.tables import (
     tempo_day,
     usage_point,
 )
+from app.tariff_rules import parse_offpeak_text
 from app.timeline import PARIS, day_length_minutes, day_start_utc
 
 UTC = dt.UTC
@@ -946,7 +947,7 @@ class Store:
                 ts < _epoch(end),
                 ir.c.average_w.is_not(None),
             )
-            .group_by(ir.c.local_day, inside)
+            .group_by(ir.c.local_day, *((inside,) if conditions else ()))  # a constant is no GROUP BY term
         )
         async with self._read() as conn:
             rows = (await conn.execute(query)).all()
@@ -1299,13 +1300,7 @@ def _offpeak_text(ranges: Sequence[OffpeakRange]) -> str:
 
 
 def _parse_offpeak(text: str | None) -> tuple[OffpeakRange, ...]:
-    if not text:
-        return ()
-    out = []
-    for part in text.split(";"):
-        start, end = part.split("-")
-        out.append(OffpeakRange(dt.time.fromisoformat(start), dt.time.fromisoformat(end)))
-    return tuple(out)
+    return parse_offpeak_text(text) if text else ()
 
 
 def _decimal_text(value: Decimal | int | str) -> str:

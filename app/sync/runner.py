@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from app import timeline
+from app import contracts, timeline
 from app.domain import (
     CallRecord,
     DataKind,
@@ -182,6 +182,10 @@ class SyncRunner:
         points = await self._gateway.usage_points()
         await self._flush_calls()
         await self._store.save_usage_points(points)
+        today = timeline.paris_today(self._clock())
+        for point in points:  # a contract change seen in /pdl opens a new contract period
+            if await self._store.contract(point.usage_point_id) is not None:
+                await contracts.record_seen(self._store, point.usage_point_id, today)
         known = {p.usage_point_id for p in points}
         for pdl in self._only:
             if pdl not in known:
@@ -368,6 +372,7 @@ class SyncRunner:
                 contract = await self._gateway.contract(pdl)
                 await self._flush_calls()
                 await self._store.save_contract(contract)
+                await contracts.record_seen(self._store, pdl, timeline.paris_today(now))
                 await self._store.mark_fetched(pdl, kind, now)
             elif kind is DataKind.ADDRESS:
                 assert pdl is not None

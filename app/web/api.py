@@ -15,9 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
-from app import timeline
+from app import tariff_rules, timeline
 from app.domain import Direction, UsagePoint, subscribed_power
-from app.pricing.costs import offpeak_hours
+from app.pricing.costs import contract_timeline, offpeak_hours
 from app.store import Store
 from app.tempo_forecast import stored_forecast
 from app.web import charts
@@ -248,13 +248,11 @@ async def split(request: web.Request) -> web.Response:
     store = _store(request)
     point = await _point(request, store)
     period = _period(request)
-    ranges = await offpeak_hours(
-        store, point.usage_point_id, await store.contract(point.usage_point_id), point
-    )
-    if not ranges:
+    periods = await contract_timeline(store, point.usage_point_id)
+    if not any(tariff_rules.splits_peak_offpeak(p) for p in periods):
         raise BadParameterError("pdl", f"usage point {point.usage_point_id} has no off-peak hours")
     chart = await charts.split_chart(
-        store, request.app[SPLIT_CACHE], point.usage_point_id, ranges, period, _lang(request)
+        store, request.app[SPLIT_CACHE], point.usage_point_id, periods, period, _lang(request)
     )
     return _answer(request, chart, f"hp_hc_{period.view}_{point.usage_point_id}")
 
@@ -303,7 +301,7 @@ async def ecowatt(request: web.Request) -> web.Response:
 
 async def tempo(request: web.Request) -> web.Response:
     store = _store(request)
-    season_first, season_last = charts.tempo_season(_today(request))
+    season_first, season_last = tariff_rules.tempo_season(_today(request))
     first = _date(request, "first", season_first)
     last = _date(request, "last", season_last)
     if first > last:
@@ -426,14 +424,11 @@ async def warm_split_cache(app: web.Application) -> None:
         return
     try:
         yesterday = timeline.paris_today(service.now()) - dt.timedelta(days=1)
-        contracts = await store.contracts()
         for point in await store.usage_points():
-            ranges = await offpeak_hours(
-                store, point.usage_point_id, contracts.get(point.usage_point_id), point
-            )
-            if ranges and point.has_consumption:
+            periods = await contract_timeline(store, point.usage_point_id)
+            if any(tariff_rules.splits_peak_offpeak(p) for p in periods) and point.has_consumption:
                 first = Period.of("year", yesterday).first
-                await app[SPLIT_CACHE].split(store, point.usage_point_id, ranges, first, yesterday)
+                await app[SPLIT_CACHE].split(store, point.usage_point_id, periods, first, yesterday)
     except Exception as exc:  # a cache warm-up never takes the server down; requests compute on demand
         log.warning("peak/off-peak cache warm-up failed: %s", exc)
 

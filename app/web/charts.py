@@ -16,9 +16,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app import timeline
+from app import tariff_rules, timeline
 from app.domain import Direction, OffpeakRange, TempoColor, TempoDay
 from app.store import Store
+from app.tariff_rules import ContractPeriod
 from app.web.texts import MONTHS, text
 
 View = Literal["day", "week", "month", "year"]
@@ -171,29 +172,12 @@ async def energy_chart(
     return chart
 
 
-def in_offpeak(minute: int, ranges: Sequence[OffpeakRange]) -> bool:
-    """Whether the local minute of the day (0-1439) falls in one of the off-peak windows."""
-    for r in ranges:
-        start = r.start.hour * 60 + r.start.minute
-        end = r.end.hour * 60 + r.end.minute
-        if (start <= minute < end) if start < end else (minute >= start or minute < end):
-            return True
-    return False
-
-
-def windows(ranges: Sequence[OffpeakRange]) -> list[tuple[int, int]]:
-    """Off-peak windows as [start, end) seconds since local midnight (end <= start crosses midnight)."""
-    return [
-        (r.start.hour * 3600 + r.start.minute * 60, r.end.hour * 3600 + r.end.minute * 60) for r in ranges
-    ]
-
-
 class SplitCache:
     """Per-day peak / off-peak energy (Wh) computed from the load curve, kept until the next sync."""
 
     def __init__(self) -> None:
-        self._days: dict[tuple[str, str], dict[dt.date, tuple[float, float]]] = {}
-        self._done: dict[tuple[str, str], set[dt.date]] = {}
+        self._days: dict[tuple[str, tuple[ContractPeriod, ...]], dict[dt.date, tuple[float, float]]] = {}
+        self._done: dict[tuple[str, tuple[ContractPeriod, ...]], set[dt.date]] = {}
         self.estimated: dict[str, set[dt.date]] = {}  # days completed from the meter's value, per point
 
     def clear(self) -> None:
@@ -202,50 +186,68 @@ class SplitCache:
         self.estimated.clear()
 
     async def split(
-        self, store: Store, pdl: str, ranges: Sequence[OffpeakRange], first: dt.date, last: dt.date
+        self, store: Store, pdl: str, periods: Sequence[ContractPeriod], first: dt.date, last: dt.date
     ) -> dict[dt.date, tuple[float, float]]:
-        key = (pdl, ",".join(str(r) for r in ranges))
+        """The SQL aggregate splits by the off-peak windows of each day's contract period (one query per
+        run of days under the same windows); the week-end rule then puts whole days off-peak."""
+        key = (pdl, tuple(periods))
         days = self._days.setdefault(key, {})
         done = self._done.setdefault(key, set())
         wanted = list(timeline.iter_days(first, last))
-        missing = [d for d in wanted if d not in done]
-        if missing:
-            fresh = await store.offpeak_energy(
-                pdl, Direction.CONSUMPTION, windows(ranges), missing[0], missing[-1]
-            )
-            for day in missing:
+        runs: list[tuple[tuple[OffpeakRange, ...], list[dt.date]]] = []
+        for day in wanted:
+            period = tariff_rules.period_in_force(periods, day)
+            if day in done or period is None or not tariff_rules.splits_peak_offpeak(period):
                 done.add(day)
-                if day in fresh:
-                    days[day] = (fresh[day][0], fresh[day][1])
+                continue
+            ranges = tariff_rules.offpeak_ranges_on(period, day)
+            if runs and runs[-1][0] == ranges and runs[-1][1][-1] == day - dt.timedelta(days=1):
+                runs[-1][1].append(day)
+            else:
+                runs.append((ranges, [day]))
+        for ranges, run in runs:
+            fresh = await store.offpeak_energy(
+                pdl, Direction.CONSUMPTION, tariff_rules.offpeak_windows_seconds(ranges), run[0], run[-1]
+            )
             # the meter's daily total wins: days whose curve misses slots are split from completed hours
-            for day in await store.estimated_days(pdl, Direction.CONSUMPTION, missing[0], missing[-1]):
-                days[day] = await _completed_split(store, pdl, windows(ranges), day)
-                self.estimated.setdefault(pdl, set()).add(day)
+            estimated = await store.estimated_days(pdl, Direction.CONSUMPTION, run[0], run[-1])
+            for day in run:
+                done.add(day)
+                if day in estimated:
+                    completed = await _completed_split(store, pdl, periods, day)
+                    if completed is not None:
+                        days[day] = completed
+                        self.estimated.setdefault(pdl, set()).add(day)
+                elif day in fresh:
+                    outside, inside = fresh[day]
+                    period = tariff_rules.period_in_force(periods, day)
+                    if period is not None and tariff_rules.whole_day_offpeak(period, day):
+                        outside, inside = 0.0, outside + inside
+                    days[day] = (outside, inside)
         return {d: days[d] for d in wanted if d in days}
 
 
 async def _completed_split(
-    store: Store, pdl: str, wins: Sequence[tuple[int, int]], day: dt.date
-) -> tuple[float, float]:
-    rows, _ = await store.completed_interval_values(pdl, Direction.CONSUMPTION, *timeline.day_bounds_utc(day))
-    split = [0.0, 0.0]
-    for epoch, minutes, watts in rows:
-        if watts is None:
-            continue
-        local = timeline.to_paris(dt.datetime.fromtimestamp(epoch, dt.UTC))
-        second = local.hour * 3600 + local.minute * 60
-        inside = any(
-            low <= second < high if low < high else second >= low or second < high for low, high in wins
-        )
-        split[1 if inside else 0] += watts * minutes / 60
-    return split[0], split[1]
+    store: Store, pdl: str, periods: Sequence[ContractPeriod], day: dt.date
+) -> tuple[float, float] | None:
+    """Peak / off-peak Wh of a day from its hours completed to the meter's value (app/hourly_energy.py)."""
+    readings = await store.completed_intervals(pdl, Direction.CONSUMPTION, *timeline.day_bounds_utc(day))
+    slots = [(r.start, r.average_w * r.minutes) for r in readings if r.average_w is not None]
+    split = tariff_rules.peak_offpeak_by_day(periods, slots).get(day)
+    return None if split is None else (split[0] / 60, split[1] / 60)
 
 
 async def split_chart(
-    store: Store, cache: SplitCache, pdl: str, ranges: Sequence[OffpeakRange], period: Period, lang: str
+    store: Store,
+    cache: SplitCache,
+    pdl: str,
+    periods: Sequence[ContractPeriod],
+    period: Period,
+    lang: str,
 ) -> Chart:
-    """Peak / off-peak energy per bucket, from the load curve classified by the contract's hours."""
-    per_day = await cache.split(store, pdl, ranges, period.first, period.last)
+    """Peak / off-peak energy per bucket, from the load curve classified by the contract period of
+    each day (its off-peak hours and week-end rule)."""
+    per_day = await cache.split(store, pdl, periods, period.first, period.last)
     peak = _sum_by_bucket(period.view, ((d, v[0]) for d, v in per_day.items()))
     offpeak = _sum_by_bucket(period.view, ((d, v[1]) for d, v in per_day.items()))
     chart = _category_chart(
@@ -399,23 +401,12 @@ async def ecowatt_chart(store: Store, first: dt.date, last: dt.date, lang: str) 
     return {"x": "time", "t": t, "unit": "", "series": series, "y_min": 0, "y_max": 3}
 
 
-TEMPO_QUOTAS = {TempoColor.BLUE: 300, TempoColor.WHITE: 43, TempoColor.RED: 22}
-
-
-def tempo_season(today: dt.date) -> tuple[dt.date, dt.date]:
-    """The Tempo season (1 September to 31 August) that holds `today`."""
-    year = today.year if today.month >= 9 else today.year - 1
-    return dt.date(year, 9, 1), dt.date(year + 1, 8, 31)
-
-
 def tempo_remaining(days: Sequence[TempoDay], season_first: dt.date) -> dict[str, int]:
-    leap = (season_first.year + 1) % 4 == 0
     used = {color: 0 for color in TempoColor}
     for day in days:
         used[day.color] += 1
     return {
-        color.value: quota + (1 if leap and color is TempoColor.BLUE else 0) - used[color]
-        for color, quota in TEMPO_QUOTAS.items()
+        color.value: quota - used[color] for color, quota in tariff_rules.tempo_quotas(season_first).items()
     }
 
 

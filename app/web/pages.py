@@ -297,8 +297,9 @@ async def ecowatt(request: web.Request) -> dict[str, Any]:
 
 @aiohttp_jinja2.template("tempo.html")
 async def tempo(request: web.Request) -> dict[str, Any]:
+    from app.tariff_rules import tempo_season
     from app.web.app import LANG, SERVICE
-    from app.web.charts import tempo_calendar, tempo_remaining, tempo_season
+    from app.web.charts import tempo_calendar, tempo_remaining
 
     lang = request[LANG]
     now_day = today(request)

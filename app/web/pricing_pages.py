@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
+from app import contracts
 from app.domain import Direction, subscribed_power
 from app.pricing.balance import production_point_of, self_consumed_per_day
 from app.pricing.catalogue import CatalogueError, parse_offer
@@ -27,10 +28,11 @@ from app.pricing.costs import (
     check_offpeak,
     parse_ejp_days,
 )
-from app.pricing.engine import PARIS, group_epochs_by_local_day, offpeak_mask
+from app.pricing.engine import PARIS, group_epochs_by_local_day
 from app.pricing.simulation import bilan, costs_summary, simulate
 from app.service import Service
 from app.store.repository import Store
+from app.tariff_rules import offpeak_mask
 from app.web.cache import SingleFlight
 from app.web.cost_charts import COST_TEXTS
 from app.web.texts import ui_texts
@@ -64,9 +66,14 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "production": "Production",
         "yoy": "Évolution (mêmes jours qu’un an plus tôt)",
         "sources": "Sources des prix",
+        "low_confidence": "à confirmer : transcription douteuse (voir la source)",
         "day": "jour",
         "month": "mois",
         "ejp_days": "Jours EJP (jours de pointe mobile, AAAA-MM-JJ, séparés par des virgules)",
+        "timeline": "Historique du contrat",
+        "timeline_help": "Une période par ligne : date de début (AAAA-MM-JJ, « - » pour la première), "
+        "option (BASE, HC_HP, HC_WEEKEND, TEMPO, EJP), puissance (kVA), heures creuses. "
+        "Ex. : 2025-03-01 TEMPO 9",
         "ejp_days_unknown": "Jours EJP inconnus (hiver {seasons}) : les heures de pointe mobile sont "
         "comptées au prix normal. Saisissez les jours EJP dans « Offres et tarifs ».",
     },
@@ -96,9 +103,13 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "production": "Production",
         "yoy": "Change (same days a year before)",
         "sources": "Price sources",
+        "low_confidence": "to be confirmed: doubtful transcription (see the source)",
         "day": "day",
         "month": "month",
         "ejp_days": "EJP days (peak days, YYYY-MM-DD, comma separated)",
+        "timeline": "Contract history",
+        "timeline_help": "One period a line: start date (YYYY-MM-DD, '-' for the first one), option "
+        "(BASE, HC_HP, HC_WEEKEND, TEMPO, EJP), power (kVA), off-peak hours. E.g. 2025-03-01 TEMPO 9",
         "ejp_days_unknown": "EJP days unknown (winter {seasons}): peak hours are priced at the normal price. "
         "Enter the EJP days under “Offers and prices”.",
     },
@@ -287,6 +298,7 @@ async def offers_data(store: Store, pdl: str | None) -> dict[str, Any]:
         "chosen": chosen.id if chosen else None,
         "offpeak": ", ".join(str(r) for r in await source.offpeak(pdl)) if pdl else "",
         "ejp_days": ", ".join(d.isoformat() for d in sorted(await source.ejp_days(pdl))) if pdl else "",
+        "timeline": contracts.timeline_text(await contracts.load_entries(store, pdl)) if pdl else "",
         "offers": [
             {
                 "id": o.id,
@@ -302,6 +314,7 @@ async def offers_data(store: Store, pdl: str | None) -> dict[str, Any]:
                         "subscription_eur_month": str(p.subscription_eur_month),
                         "prices_eur_kwh": {k: str(v) for k, v in p.prices_eur_kwh.items()},
                         "source": p.source,
+                        "low_confidence": p.low_confidence,
                     }
                     for p in o.periods
                 ],
@@ -435,6 +448,9 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
         form = dict(await request.post())
     pdl = await _pdl(store, str(form.get("pdl", "")))
     try:
+        new_timeline = contracts.parse_timeline(form["timeline"]) if "timeline" in form else None
+        if new_timeline is not None and not pdl:
+            raise ValueError("pdl: a contract timeline needs a usage point")
         offers = {o.id for o in await StoreCostSource(store).offers()}
         if form.get("user_offer"):
             try:
@@ -465,6 +481,9 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
         if pdl and "ejp_days" in form:
             days = parse_ejp_days(str(form["ejp_days"]))
             await store.set_setting(EJP_DAYS_KEY.format(pdl=pdl), [d.isoformat() for d in days] or None)
+        resplit = False
+        if pdl and new_timeline is not None:
+            resplit, _ = await contracts.save_user_timeline(store, pdl, new_timeline)
     except (CatalogueError, ValueError) as exc:
         message = str(exc)
         if request.content_type == "application/json":
@@ -474,6 +493,8 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
         context["data"] = await offers_data(store, pdl)
         return aiohttp_jinja2.render_template("pricing.html", request, context, status=400)
     forget_figures(request.app)
+    if resplit and service.exporters is not None:  # re-split days go out again (HA statistics, ...)
+        await service.exporters.on_sync()
     if request.content_type == "application/json":
         return web.json_response({"saved": True})
     raise web.HTTPSeeOther(f"offers?pdl={pdl or ''}&notice=saved&lang={_lang(request)}")

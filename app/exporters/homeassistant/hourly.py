@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from app import timeline
-from app.domain import Direction, OffpeakRange, PricingOption, TempoColor
-from app.pricing.costs import offpeak_hours
+from app import tariff_rules, timeline
+from app.domain import Direction, TempoColor
+from app.pricing.costs import contract_timeline
 from app.pricing.source import CostSource
 from app.store import Store
+from app.tariff_rules import ContractPeriod
 
 WM_PER_KWH = 60_000
 TOTAL = ""  # the bucket key of the all-buckets total
 CHUNK_DAYS = 31
-TEMPO_HC_START, TEMPO_HC_END = 22, 6  # Tempo off-peak hours; a Tempo day runs 06:00 -> 06:00
 
 
 @dataclass
@@ -33,63 +34,44 @@ class HourlyEnergy:
     cost: dict[str, dict[dt.datetime, Decimal]] = field(default_factory=lambda: defaultdict(dict))
 
 
-def in_offpeak(moment: dt.time, ranges: tuple[OffpeakRange, ...]) -> bool:
-    for r in ranges:
-        if r.crosses_midnight:
-            if moment >= r.start or moment < r.end:
-                return True
-        elif r.start <= moment < r.end:
-            return True
-    return False
-
-
 class BucketClassifier:
-    """Names the tariff bucket of a slot: "hp"/"hc", "tempo_<colour>_<hp|hc>", or None (total only)."""
+    """Names the tariff bucket of a slot under the contract period in force that day: "hp"/"hc",
+    "tempo_<colour>_<hp|hc>", or None (total only: Base, no off-peak hours, unknown Tempo colour)."""
 
-    def __init__(
-        self,
-        option: PricingOption,
-        offpeak: tuple[OffpeakRange, ...],
-        tempo: dict[dt.date, TempoColor],
-    ) -> None:
-        self.option = option
-        self.offpeak = offpeak
+    def __init__(self, periods: Sequence[ContractPeriod], tempo: dict[dt.date, TempoColor]) -> None:
+        self.periods = tuple(periods)
         self.tempo = tempo
+
+    @staticmethod
+    def _split(period: ContractPeriod) -> bool:
+        return period.option == "TEMPO" or (
+            period.splits_hp_hc and bool(period.offpeak_hours or period.weekend_rule)
+        )
 
     @property
     def buckets(self) -> list[str]:
-        if self.option is PricingOption.TEMPO:
-            return [f"tempo_{c.value.lower()}_{p}" for c in TempoColor for p in ("hp", "hc")]
-        if self.option is PricingOption.HC_HP and self.offpeak:
-            return ["hp", "hc"]
-        return []
+        out: dict[str, None] = {}
+        for period in self.periods:
+            if self._split(period):
+                out.update(dict.fromkeys(tariff_rules.buckets_of(period)))
+        return list(out)
 
     def __call__(self, start: dt.datetime) -> str | None:
-        if self.option is PricingOption.TEMPO:
-            local = timeline.utc_to_paris_naive(start)
-            offpeak = local.hour >= TEMPO_HC_START or local.hour < TEMPO_HC_END
-            color = self.tempo.get((local - dt.timedelta(hours=TEMPO_HC_END)).date())
-            if color is None:
-                return None
-            return f"tempo_{color.value.lower()}_{'hc' if offpeak else 'hp'}"
-        if self.option is PricingOption.HC_HP and self.offpeak:
-            local = timeline.utc_to_paris_naive(start)
-            return "hc" if in_offpeak(local.time(), self.offpeak) else "hp"
-        return None
+        period = tariff_rules.period_at(self.periods, start)
+        if period is None or not self._split(period):
+            return None
+        color = self.tempo.get(tariff_rules.tempo_day_of(start)) if period.option == "TEMPO" else None
+        return tariff_rules.bucket_of(start, period, color)
 
 
 async def classifier_for(
     store: Store, usage_point_id: str, first: dt.date, last: dt.date
 ) -> BucketClassifier:
-    points = {p.usage_point_id: p for p in await store.usage_points()}
-    point = points.get(usage_point_id)
-    contract = await store.contract(usage_point_id)
-    option = point.pricing_option if point else PricingOption.UNKNOWN
-    offpeak = await offpeak_hours(store, usage_point_id, contract, point)
+    periods = await contract_timeline(store, usage_point_id)
     tempo: dict[dt.date, TempoColor] = {}
-    if option is PricingOption.TEMPO:
+    if any(p.option == "TEMPO" for p in periods):
         tempo = {d.day: d.color for d in await store.tempo(first - dt.timedelta(days=1), last)}
-    return BucketClassifier(option, offpeak, tempo)
+    return BucketClassifier(periods, tempo)
 
 
 async def hourly_energy(

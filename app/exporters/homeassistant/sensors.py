@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from app import timeline
+from app import tariff_rules, timeline
 from app.domain import DailyEnergy, Direction, PricingOption, TempoColor, UsagePoint, subscribed_power
 from app.exporters.homeassistant.hourly import WM_PER_KWH, classifier_for, hourly_energy
 from app.health import Health, HealthState, health_of
@@ -108,7 +108,7 @@ def _local_stamp(instant: dt.datetime | None) -> str:
 
 
 def tempo_season_start(day: dt.date) -> dt.date:
-    return dt.date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+    return tariff_rules.tempo_season(day)[0]
 
 
 async def compute_sensors(

@@ -21,13 +21,14 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import voluptuous as vol
 
-from app import timeline
+from app import contracts, timeline
 from app.domain import DataKind, Direction, UsagePoint
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
 from app.exporters.homeassistant.hourly import (
@@ -150,34 +151,50 @@ def metadata(spec: StatisticSpec, ha_version: str) -> dict[str, Any]:
     return meta
 
 
-def build_rows(spec: StatisticSpec, data: HourlyEnergy, resume: Resume) -> list[dict[str, Any]]:
-    """Hourly rows from `resume.start` on, with sums continuing from `resume.base`."""
+def _hours(
+    series: Mapping[dt.datetime, Any],
+    total: Mapping[dt.datetime, Any],
+    bucket: str,
+    fill_from: dt.datetime | None,
+) -> list[dt.datetime]:
+    """The hours a statistic gets a row for. When re-splitting after a contract timeline change, a bucket
+    statistic gets one (0 when empty) for every hour of the total from `fill_from` (the first changed
+    day) on, so that an hour moved to another bucket is overwritten in HA."""
+    if fill_from is None or bucket == TOTAL:
+        return sorted(series)
+    return sorted(set(series) | {hour for hour in total if hour >= fill_from})
+
+
+def build_rows(
+    spec: StatisticSpec, data: HourlyEnergy, resume: Resume, *, fill_from: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Hourly rows from `resume.start` on, with sums continuing from `resume.base` (`fill_from`: _hours)."""
     rows: list[dict[str, Any]] = []
     if spec.cost:
         costs = data.cost.get(spec.bucket, {})
         running = Decimal(repr(resume.base))
-        for hour in sorted(costs):
+        for hour in _hours(costs, data.cost.get(TOTAL, {}), spec.bucket, fill_from):
             if resume.start is not None and hour < resume.start:
                 continue
-            running += costs[hour]
+            running += costs.get(hour, Decimal(0))
             rows.append(
                 {
                     "start": hour.isoformat(),
-                    "state": float(round(costs[hour], 6)),
+                    "state": float(round(costs.get(hour, Decimal(0)), 6)),
                     "sum": float(round(running, 6)),
                 }
             )
         return rows
     energy = data.energy.get(spec.bucket, {})
     cumulative = 0
-    for hour in sorted(energy):
+    for hour in _hours(energy, data.energy.get(TOTAL, {}), spec.bucket, fill_from):
         if resume.start is not None and hour < resume.start:
             continue
-        cumulative += energy[hour]
+        cumulative += energy.get(hour, 0)
         rows.append(
             {
                 "start": hour.isoformat(),
-                "state": round(energy[hour] / WM_PER_KWH, 6),
+                "state": round(energy.get(hour, 0) / WM_PER_KWH, 6),
                 "sum": round(resume.base + cumulative / WM_PER_KWH, 6),
             }
         )
@@ -258,8 +275,16 @@ class HomeAssistantStatisticsExporter(BaseExporter):
             ha_version = str((await ws.command("get_config")).get("version", ws.ha_version))
             core_release(ha_version)  # refuse an unknown core before reading the store
             coverage = await store.all_coverage()
+            handled: list[tuple[str, Any]] = []
             for point in await store.usage_points():
                 pdl = point.usage_point_id
+                point_window = window_start
+                resplit = await contracts.pending_resplit(store, self.name, pdl)
+                fill_from: dt.datetime | None = None
+                if resplit is not None:  # the contract timeline changed: re-split and re-sum from there
+                    fill_from = timeline.day_start_utc(resplit[0])
+                    point_window = min(window_start, fill_from)
+                    handled.append((pdl, resplit[1]))
                 for direction in (Direction.CONSUMPTION, Direction.PRODUCTION):
                     ranges = coverage.get((pdl, DataKind.daily(direction)), []) + coverage.get(
                         (pdl, DataKind.curve(direction)), []
@@ -279,7 +304,7 @@ class HomeAssistantStatisticsExporter(BaseExporter):
                     ]
                     if not specs:
                         continue
-                    resumes = await self._resumes(ws, [s.statistic_id for s in specs], window_start)
+                    resumes = await self._resumes(ws, [s.statistic_id for s in specs], point_window)
                     starts = [r.start for r in resumes.values()]
                     from_day = (
                         first
@@ -298,7 +323,7 @@ class HomeAssistantStatisticsExporter(BaseExporter):
                         costs=costs if direction is Direction.CONSUMPTION else None,
                     )
                     for spec in specs:
-                        rows = build_rows(spec, data, resumes[spec.statistic_id])
+                        rows = build_rows(spec, data, resumes[spec.statistic_id], fill_from=fill_from)
                         if not rows:
                             continue
                         if spec.cost:  # kWh first: the recorder stores in order, euros follow
@@ -313,6 +338,8 @@ class HomeAssistantStatisticsExporter(BaseExporter):
                 sent += await self._import(ws, spec, rows, ha_version)
                 pending_costs.append((spec.statistic_id, rows[-1]))
             deferred.clear()
+            for pdl, token in handled:
+                await contracts.resplit_done(store, self.name, pdl, token)
             sent_at = time.monotonic()
             for sid, row in pending:
                 await self._wait_applied(ws, sid, row)
