@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from app import __version__, timeline
-from app.addon import CoreApi, Integrations
+from app.addon import Integrations
 from app.domain import CallRecord, SyncPhase
-from app.exporters.base import ExportContext, MqttBroker
+from app.exporters.base import CoreApi, ExportContext, MqttBroker
 from app.exporters.manager import ExporterManager
 from app.gateway.base import Gateway
 from app.gateway.client import GatewayClient
@@ -112,6 +112,9 @@ class Service:
             version=__version__,
             request_sync=self.request_sync,
             mqtt_broker=self.mqtt_broker,
+            core_api=self.core_api,
+            discovery_prefix=self.settings.discovery_prefix,
+            configuration_url=self.integrations.configuration_url if self.integrations else "",
             costs=StoreCostSource(self.store),
         )
         self.exporters = ExporterManager(context)

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import aiomqtt
 import voluptuous as vol
 
-from app.exporters.base import BaseExporter, ExporterError, ExportResult, MqttBroker
+from app.exporters.base import BaseExporter, ExportContext, ExporterError, ExportResult, MqttBroker
 from app.exporters.homeassistant.sensors import GROUPS, Device, Entity, compute_sensors
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,9 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         {
             vol.Optional("enabled", default=False): bool,
             vol.Optional("mode", default="device"): vol.In(("device", "single")),
-            vol.Optional("discovery_prefix", default="homeassistant"): vol.All(
-                str, vol.Strip, vol.Match(r"^[A-Za-z0-9_\-/]+$", msg="letters, digits, _ - / only")
+            # Empty: the add-on option / DISCOVERY_PREFIX (default "homeassistant").
+            vol.Optional("discovery_prefix", default=""): vol.All(
+                str, vol.Strip, vol.Match(r"^[A-Za-z0-9_\-/]*$", msg="letters, digits, _ - / only")
             ),
             vol.Optional("base_topic", default="myelectricaldata"): vol.All(
                 str, vol.Strip, vol.Match(r"^[A-Za-z0-9_\-/]+$", msg="letters, digits, _ - / only")
@@ -79,9 +80,15 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
 
     # ------------------------------------------------------------------ settings
 
+    @classmethod
+    def enabled_by_default(cls, context: ExportContext) -> bool:
+        """On where Home Assistant's broker is known: the supervisor's MQTT service or MQTT_HOST."""
+        return context.mqtt_broker is not None
+
     @property
     def prefix(self) -> str:
-        return str(self.config["discovery_prefix"]).strip("/")
+        own = str(self.config["discovery_prefix"]).strip("/")
+        return own or self.context.discovery_prefix.strip("/") or "homeassistant"
 
     @property
     def base(self) -> str:
@@ -224,8 +231,8 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
             "model": device.model,
             "sw_version": self.context.version,
         }
-        # e.g. "homeassistant://hassio/ingress/<addon slug>"; the add-on wiring may give it in context.extra.
-        url = self.config["ingress_url"] or self.context.extra.get("ingress_url", "")
+        # e.g. "homeassistant://hassio/ingress/<addon slug>", from the supervisor's add-on info.
+        url = self.config["ingress_url"] or self.context.configuration_url
         if url:
             payload["configuration_url"] = url
         return payload
