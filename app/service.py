@@ -14,6 +14,8 @@ from app import __version__, timeline
 from app.addon import Integrations
 from app.domain import CallRecord, SyncPhase
 from app.exporters.base import CoreApi, ExportContext, MqttBroker
+from app.exporters.homeassistant.defaults import announce_defaults
+from app.exporters.homeassistant.notifications import HealthNotifier
 from app.exporters.manager import ExporterManager
 from app.gateway.base import Gateway
 from app.gateway.client import GatewayClient
@@ -54,6 +56,8 @@ class Service:
     # MQTT broker (settings or supervisor), Core websocket, add-on info (app/addon.py).
     integrations: Integrations | None = None
     exporters: ExporterManager | None = None
+    # Persistent notifications in Home Assistant for problems the user must fix.
+    notifier: HealthNotifier | None = None
 
     def __post_init__(self) -> None:
         if self.clock is None:
@@ -119,7 +123,14 @@ class Service:
         )
         self.exporters = ExporterManager(context)
         await self.exporters.start()
+        await announce_defaults(self.exporters, self.store, self.now())
         self.after_sync.append(self._run_exporters)
+        self.notifier = HealthNotifier(self.store, self.core_api)
+        self.after_sync.append(self._notify_health)
+
+    async def _notify_health(self, _outcome: SyncOutcome) -> None:
+        if self.notifier is not None:
+            await self.notifier.update(self.now())
 
     async def _run_exporters(self, outcome: SyncOutcome) -> None:
         assert self.exporters is not None
