@@ -107,9 +107,17 @@ class BaseExporter(ABC):
     texts: ClassVar[Mapping[str, Mapping[str, str]]] = {}
 
     @classmethod
+    def written_texts(cls, lang: str) -> dict[str, str]:
+        """The texts written for `lang`: the built-in table, then the exporter's own non-empty ones."""
+        from app.exporters._field_texts import FIELD_TEXTS
+
+        own = {k: v for k, v in cls.texts.get(lang, {}).items() if v}
+        return {**FIELD_TEXTS.get(cls.name, {}).get(lang, {}), **own}
+
+    @classmethod
     def ui_texts(cls, lang: str) -> dict[str, Any]:
         """Description, field labels and help texts in `lang` (for the web form)."""
-        own = cls.texts.get(lang, {})
+        own = cls.written_texts(lang)
         props = cls.json_schema().get("properties", {})
         return {
             "description": own.get("description", cls.description),

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 PUBLISHED_KEY = "homeassistant_discovery_published"
 ORIGIN_URL = "https://github.com/MyElectricalData/myelectricaldata_import"
 MAX_BACKOFF = 60.0
+CONNECT_WAIT = 5.0
 
 
 def _json(value: Any) -> str:
@@ -125,6 +126,10 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         self.broker()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="homeassistant-discovery-mqtt")
+        # Give a reachable broker the time to accept us, so that the first export (at start, with
+        # nobody watching) publishes instead of failing and waiting for the retry delay.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connected_event.wait(), CONNECT_WAIT)
 
     async def disconnect(self) -> None:
         client = self._client
