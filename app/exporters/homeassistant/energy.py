@@ -99,17 +99,57 @@ def _empty_record() -> dict[str, Any]:
     return {"flow_from": [], "flow_to": [], "created_grid": False}
 
 
+def grid_format(prefs: dict[str, Any]) -> bool | None:
+    """True: HA's unified grid sources (one per import/export pair, several allowed, newer cores);
+    False: the legacy single grid source with `flow_from`/`flow_to` lists; None: no grid source yet."""
+    grids = [s for s in prefs.get("energy_sources", []) if s.get("type") == "grid"]
+    if not grids:
+        return None
+    return not any("flow_from" in g for g in grids)
+
+
+def _unified(entry: dict[str, Any]) -> dict[str, Any]:
+    """One of our legacy flow entries as a unified grid source."""
+    source: dict[str, Any] = {
+        "type": "grid",
+        "stat_energy_from": entry.get("stat_energy_from"),
+        "stat_cost": entry.get("stat_cost"),
+        "entity_energy_price": None,
+        "number_energy_price": None,
+        "stat_energy_to": entry.get("stat_energy_to"),
+        "stat_compensation": entry.get("stat_compensation"),
+        "entity_energy_price_export": None,
+        "number_energy_price_export": None,
+        "cost_adjustment_day": 0.0,
+    }
+    return source
+
+
 def add_flows(
     prefs: dict[str, Any],
     flow_from: list[dict[str, Any]],
     flow_to: list[dict[str, Any]],
     record: dict[str, Any],
+    *,
+    unified: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """Prefs with our flows merged in (none twice), the updated record of what we added, the ids added."""
     new = copy.deepcopy(prefs)
     new.setdefault("energy_sources", [])
     new.setdefault("device_consumption", [])
     record = copy.deepcopy(record)
+    if unified:
+        grids = [s for s in new["energy_sources"] if s.get("type") == "grid"]
+        present = {g.get("stat_energy_from") for g in grids} | {g.get("stat_energy_to") for g in grids}
+        added: list[str] = []
+        for entry, key, kind in [(e, "stat_energy_from", "flow_from") for e in flow_from] + [
+            (e, "stat_energy_to", "flow_to") for e in flow_to
+        ]:
+            if entry[key] not in present:
+                new["energy_sources"].append(_unified(entry))
+                record[kind].append(entry[key])
+                added.append(entry[key])
+        return new, record, added
     grid = next((s for s in new["energy_sources"] if s.get("type") == "grid"), None)
     if grid is None:
         grid = {"type": "grid", "flow_from": [], "flow_to": [], "cost_adjustment_day": 0.0}
@@ -119,7 +159,7 @@ def add_flows(
     grid.setdefault("flow_to", [])
     present_from = {f.get("stat_energy_from") for f in grid["flow_from"]}
     present_to = {f.get("stat_energy_to") for f in grid["flow_to"]}
-    added: list[str] = []
+    added = []
     for entry in flow_from:
         if entry["stat_energy_from"] not in present_from:
             grid["flow_from"].append(entry)
@@ -146,6 +186,13 @@ def remove_flows(prefs: dict[str, Any], record: dict[str, Any]) -> tuple[dict[st
     for source in list(new.get("energy_sources", [])):
         if source.get("type") != "grid":
             continue
+        if "flow_from" not in source:  # unified: a grid source of its own, holding only ours
+            sides = [(source.get("stat_energy_from"), ours_from), (source.get("stat_energy_to"), ours_to)]
+            mine = [sid for sid, ours in sides if sid is not None and sid in ours]
+            if mine and all(sid is None or sid in ours for sid, ours in sides):
+                new["energy_sources"].remove(source)
+                removed += mine
+            continue
         kept_from = [f for f in source.get("flow_from", []) if f.get("stat_energy_from") not in ours_from]
         kept_to = [f for f in source.get("flow_to", []) if f.get("stat_energy_to") not in ours_to]
         removed += [f["stat_energy_from"] for f in source.get("flow_from", []) if f not in kept_from]
@@ -159,7 +206,7 @@ def remove_flows(prefs: dict[str, Any], record: dict[str, Any]) -> tuple[dict[st
 def uses_ours(prefs: dict[str, Any]) -> bool:
     """Whether the Energy dashboard uses any of our statistics."""
     for source in prefs.get("energy_sources", []):
-        for flow in source.get("flow_from", []) + source.get("flow_to", []):
+        for flow in [source, *source.get("flow_from", []), *source.get("flow_to", [])]:
             sid = str(flow.get("stat_energy_from") or flow.get("stat_energy_to") or "")
             if sid.startswith(SOURCE + ":"):
                 return True
@@ -199,12 +246,21 @@ class EnergyDashboard:
         names = {s.statistic_id: s.name for s in stats}
         flow_from, flow_to = wanted_flows(stats)
         prefs = await read_prefs(self.ws)
-        new, record, added = add_flows(prefs, flow_from, flow_to, await self.record())
+        unified = grid_format(prefs)
+        new, record, added = add_flows(prefs, flow_from, flow_to, await self.record(), unified=bool(unified))
         change = EnergyChange(added=[f"{names.get(sid, sid)} ({sid})" for sid in added])
-        if added:
-            await _save(self.ws, new)  # raises HomeAssistantError: nothing recorded, prefs unchanged
-            await self.store.set_setting(ADDED_KEY, record)
-            change.saved = True
+        if not added:
+            return change
+        try:  # a refusal raises HomeAssistantError: nothing recorded, HA's prefs unchanged
+            await _save(self.ws, new)
+        except HomeAssistantError as exc:
+            if unified is not None or "flow_from" not in str(exc):
+                raise
+            # No grid source yet to tell the format: this core wants the unified one.
+            new, record, added = add_flows(prefs, flow_from, flow_to, await self.record(), unified=True)
+            await _save(self.ws, new)
+        await self.store.set_setting(ADDED_KEY, record)
+        change.saved = True
         return change
 
     async def remove(self) -> EnergyChange:
