@@ -80,7 +80,7 @@ async def _check_home_assistant_holds_our_data(ha: HomeAssistant, data_dir: Path
             f"myelectricaldata:consumption_{BASE}",
             f"myelectricaldata:consumption_{HPHC}_hp",
             f"myelectricaldata:consumption_{HPHC}_hc",
-            f"myelectricaldata:consumption_{TEMPO}_tempo_red_hp",
+            f"myelectricaldata:consumption_{TEMPO}_tempo_blue_hp",
             f"myelectricaldata:production_{TEMPO}",
         }
         assert expected <= statistics
@@ -232,7 +232,9 @@ async def test_the_energy_action_keeps_the_users_sources_adds_ours_once_and_remo
         assert f"myelectricaldata:consumption_{HPHC}_hp" in ours
         assert f"myelectricaldata:consumption_{HPHC}" not in ours
         assert f"myelectricaldata:consumption_{BASE}" in ours
-        assert len([s for s in ours if s.startswith(f"myelectricaldata:consumption_{TEMPO}_tempo_")]) == 6
+        tempo = {s for s in listed if s.startswith(f"myelectricaldata:consumption_{TEMPO}_tempo_")}
+        assert tempo and {s for s in tempo if not s.endswith("_cost")} <= set(ours)
+        assert f"myelectricaldata:consumption_{TEMPO}" not in ours
         for sid, flow in ours.items():
             assert flow["stat_cost"] == (sid + "_cost" if sid + "_cost" in listed else None)
         assert any(flow["stat_cost"] for flow in ours.values())
