@@ -1,7 +1,7 @@
 """Real programs for the Home Assistant tests: a private Mosquitto and a Home Assistant core.
 
 Home Assistant runs from its own venv (.ha-venv, Python 3.13, created by scripts/test.sh) with a minimal
-configuration (http, api, websocket_api, config, onboarding, recorder on SQLite, history) and an MQTT config
+configuration (http, api, websocket_api, config, onboarding, recorder on SQLite, history, energy) and an MQTT config
 entry created through its REST config-flow API, pointing at a private Mosquitto. A user is onboarded
 through the REST onboarding API to get a token. Startup is awaited by polling the API, never by sleeping a
 fixed time. Everything here is synchronous so that session-scoped fixtures own no event loop.
@@ -135,6 +135,7 @@ recorder:
   db_url: sqlite:///{db}
   commit_interval: 0
 history:
+energy:
 logger:
   default: warning
 """
