@@ -19,6 +19,7 @@ from app.exporters.homeassistant.energy import ADDED_KEY, EnergyChange, EnergyDa
 from app.exporters.homeassistant.statistics import HomeAssistantStatisticsExporter
 from app.exporters.homeassistant.websocket import HomeAssistantWebSocket
 from app.service import Service
+from app.web import openapi
 
 DISCOVERY = HomeAssistantDiscoveryExporter.name
 STATISTICS = HomeAssistantStatisticsExporter.name
@@ -26,6 +27,36 @@ STATISTICS = HomeAssistantStatisticsExporter.name
 
 def setup_homeassistant_card(app: web.Application) -> None:
     app.router.add_post("/api/homeassistant/energy", api_energy)
+    answers = {
+        "200": "what was added or removed (ok: true)",
+        "400": "the action field is not add or remove",
+        "415": "the body is not JSON",
+        "502": "Home Assistant refused or cannot be reached: nothing was changed (ok: false, error)",
+    }
+    openapi.document_path(
+        "/api/homeassistant/energy",
+        {
+            "post": {
+                "summary": "Add our statistics to the Energy dashboard, or remove exactly what we added",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["action"],
+                                "properties": {"action": {"type": "string", "enum": ["add", "remove"]}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    code: {"description": text, "content": {"application/json": {}}}
+                    for code, text in answers.items()
+                },
+            }
+        },
+    )
 
 
 def _broker_source(service: Service) -> str | None:
