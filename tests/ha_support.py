@@ -1,8 +1,8 @@
 """Real programs for the Home Assistant tests: a private Mosquitto and a Home Assistant core.
 
 Home Assistant runs from its own venv (.ha-venv, Python 3.13, created by scripts/test.sh) with a minimal
-configuration (http, api, websocket_api, config, onboarding, recorder on SQLite, history, energy) and an MQTT config
-entry created through its REST config-flow API, pointing at a private Mosquitto. A user is onboarded
+configuration (http, api, websocket_api, config, onboarding, recorder on SQLite, history, energy) and an
+MQTT config entry created through its REST config-flow API, pointing at a private Mosquitto. A user is onboarded
 through the REST onboarding API to get a token. Startup is awaited by polling the API, never by sleeping a
 fixed time. Everything here is synchronous so that session-scoped fixtures own no event loop.
 """

@@ -58,3 +58,18 @@ async def test_the_energy_action_takes_json_only_and_names_a_bad_field(
     assert nothing.status == 502
     answer = await nothing.json()
     assert answer["ok"] is False and "HA_URL and HA_TOKEN" in answer["error"]
+
+
+async def test_the_statistics_tab_carries_the_same_card(
+    aiohttp_server: AiohttpServer, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    service, client = await _client(aiohttp_server, aiohttp_client, tmp_path)
+    try:
+        tab = await (await client.get("/exporters?tab=homeassistant_statistics&lang=en")).text()
+        other = await (await client.get("/exporters?tab=prometheus&lang=en")).text()
+    finally:
+        await service.stop()
+    assert 'id="homeassistant"' in tab and "In Home Assistant" in tab
+    assert 'id="homeassistant"' not in other
+    # The form's labels are written ones, not generated from field names.
+    assert "Long-lived access token" in tab and ">Token<" not in tab
