@@ -414,3 +414,51 @@ async def test_refused_credentials_raise_a_notification_in_home_assistant_dismis
     finally:
         await fixed.stop()
     assert "myelectricaldata_credentials" not in await _notifications(home_assistant)
+
+
+# ------------------------------------------------------------------ the card's button, in a browser
+
+
+async def test_the_cards_button_adds_to_the_energy_dashboard_and_removes_in_chromium(
+    home_assistant: HomeAssistant, aiohttp_server: AiohttpServer, tmp_path: Path
+) -> None:
+    from playwright.async_api import async_playwright
+
+    gateway, _ = await start_simulator(aiohttp_server, Clock(), usage_points=RECENT_POINTS)
+    env = docker_env(tmp_path, home_assistant, CREDENTIALS)
+    env["GATEWAY_URL"] = str(gateway.make_url("")).rstrip("/")
+    async with ha_socket(home_assistant) as ws:
+        await ws.command("energy/save_prefs", **USER_PREFS)
+        before = await ws.command("energy/get_prefs")
+    program = await start_program(env, tmp_path)
+    try:
+        await program.wait_for(EXPORTED.format(name="homeassistant_statistics"), 600)
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=shutil.which("chromium") or "/usr/bin/chromium"
+            )
+            try:
+                page = await browser.new_page()
+                await page.goto(f"http://127.0.0.1:{env['PORT']}/?lang=en")
+                await page.get_by_role("button", name="Add to the Energy dashboard").click()
+                result = page.locator(".ha-energy-result")
+                await result.locator("li").first.wait_for()
+                assert "Added to the Energy dashboard" in await result.inner_text()
+                assert f"myelectricaldata:consumption_{BASE}" in await result.inner_text()
+                async with ha_socket(home_assistant) as ws:
+                    added = await ws.command("energy/get_prefs")
+                grid = next(s for s in added["energy_sources"] if s["type"] == "grid")
+                assert grid["flow_from"][0]["stat_energy_from"] == "sensor.my_own_meter"
+                assert len(grid["flow_from"]) > 1
+
+                await page.reload()
+                await page.get_by_role("button", name="Remove what we added").click()
+                await result.locator("li").first.wait_for()
+                assert "Removed from the Energy dashboard" in await result.inner_text()
+            finally:
+                await browser.close()
+        async with ha_socket(home_assistant) as ws:
+            assert await ws.command("energy/get_prefs") == before
+    finally:
+        code = await program.stop()
+    assert code == 0, program.output
