@@ -67,6 +67,13 @@ async def our_statistics(ha: HomeAssistant) -> set[str]:
     return {s["statistic_id"] for s in listed if s.get("source") == OURS}
 
 
+async def _our_sensor_statistics(ha: HomeAssistant) -> set[str]:
+    """What HA's recorder compiled itself from our MQTT sensors (state_class total)."""
+    async with ha_socket(ha) as ws:
+        listed = await ws.command("recorder/list_statistic_ids")
+    return {s["statistic_id"] for s in listed if s["statistic_id"].startswith(f"sensor.{OURS}_")}
+
+
 async def forget_ours(ha: HomeAssistant) -> None:
     """Removes what earlier tests left in the shared Home Assistant: our devices (MQTT clears their
     retained discovery topics) and statistics, so that what appears next comes from the test."""
@@ -78,12 +85,13 @@ async def forget_ours(ha: HomeAssistant) -> None:
                     device_id=device["id"],
                     config_entry_id=entry_id,
                 )
-        ids = sorted(await our_statistics(ha))
+        ids = sorted(await our_statistics(ha) | await _our_sensor_statistics(ha))
         if ids:
             await ws.command("recorder/clear_statistics", statistic_ids=ids)
 
     async def gone() -> bool:
-        return not (await our_statistics(ha)) and not (await our_entities(ha)) and not (await our_devices(ha))
+        leftovers = await our_statistics(ha) | await _our_sensor_statistics(ha)
+        return not leftovers and not (await our_entities(ha)) and not (await our_devices(ha))
 
     await wait_until(gone, 60, "our devices and statistics removed from Home Assistant")
 
