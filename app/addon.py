@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from app import redaction
-from app.exporters.base import MqttBroker
+from app.exporters.base import CoreApi, MqttBroker
 from app.settings import Secret, Settings
 
 log = logging.getLogger(__name__)
@@ -42,15 +42,6 @@ class SupervisorError(Exception):
 
 class CoreAuthError(Exception):
     """Home Assistant Core refused the token on its websocket."""
-
-
-@dataclass(frozen=True, slots=True)
-class CoreApi:
-    """Where the Core websocket is and the token it takes (supervisor proxy or standalone HA URL)."""
-
-    websocket_url: str
-    token: Secret
-    via_supervisor: bool
 
 
 class SupervisorClient:
@@ -122,10 +113,11 @@ def core_api(settings: Settings) -> CoreApi | None:
     """The Core websocket: through the supervisor as an add-on, else HA_URL + HA_TOKEN, else None."""
     if settings.addon and settings.supervisor_token:
         base = settings.supervisor_url.rstrip("/")
-        return CoreApi(_websocket_base(base) + "/core/websocket", settings.supervisor_token, True)
+        url = _websocket_base(base) + "/core/websocket"
+        return CoreApi(url, settings.supervisor_token.reveal(), via_supervisor=True)
     if settings.ha_url and settings.ha_token:
         url = _websocket_base(settings.ha_url.rstrip("/")) + "/api/websocket"
-        return CoreApi(url, settings.ha_token, False)
+        return CoreApi(url, settings.ha_token.reveal(), via_supervisor=False)
     return None
 
 
@@ -147,7 +139,7 @@ async def connect_core(
             hello = await ws.receive_json()
             if hello.get("type") != "auth_required":
                 raise CoreAuthError(f"unexpected first message {hello.get('type')!r}")
-            await ws.send_json({"type": "auth", "access_token": core.token.reveal()})
+            await ws.send_json({"type": "auth", "access_token": core.token})
             answer = await ws.receive_json()
         if answer.get("type") != "auth_ok":
             raise CoreAuthError(str(answer.get("message") or "the token was refused"))
@@ -234,6 +226,12 @@ class Integrations:
     retry_first_delay: float = RETRY_FIRST_DELAY
     _session: aiohttp.ClientSession | None = None
     _task: asyncio.Task[None] | None = None
+
+    @property
+    def configuration_url(self) -> str:
+        """The add-on's ingress panel as HA links it from a device page, "" outside an add-on."""
+        slug = (self.addon_info or {}).get("slug")
+        return f"homeassistant://hassio/ingress/{slug}" if isinstance(slug, str) and slug else ""
 
     @property
     def supervisor(self) -> SupervisorClient | None:

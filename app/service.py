@@ -11,10 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from app import __version__, timeline
-from app.addon import CoreApi, Integrations
+from app.addon import Integrations
 from app.backup import BackupControl
 from app.domain import CallRecord, SyncPhase
-from app.exporters.base import ExportContext, MqttBroker
+from app.exporters.base import CoreApi, ExportContext, MqttBroker
+from app.exporters.homeassistant.defaults import announce_defaults
+from app.exporters.homeassistant.notifications import HealthNotifier
 from app.exporters.manager import ExporterManager
 from app.gateway.base import Gateway
 from app.gateway.client import GatewayClient
@@ -58,6 +60,8 @@ class Service:
     exporters: ExporterManager | None = None
     backup: BackupControl | None = None  # holds writes during a supervisor backup (app/backup.py)
     tempo_forecast: TempoForecastPoller | None = None
+    # Persistent notifications in Home Assistant for problems the user must fix.
+    notifier: HealthNotifier | None = None
 
     def __post_init__(self) -> None:
         if self.clock is None:
@@ -144,11 +148,21 @@ class Service:
             version=__version__,
             request_sync=self.request_sync,
             mqtt_broker=self.mqtt_broker,
+            core_api=self.core_api,
+            discovery_prefix=self.settings.discovery_prefix,
+            configuration_url=self.integrations.configuration_url if self.integrations else "",
             costs=StoreCostSource(self.store),
         )
         self.exporters = ExporterManager(context)
         await self.exporters.start()
+        await announce_defaults(self.exporters, self.store, self.now())
         self.after_sync.append(self._run_exporters)
+        self.notifier = HealthNotifier(self.store, self.core_api)
+        self.after_sync.append(self._notify_health)
+
+    async def _notify_health(self, _outcome: SyncOutcome) -> None:
+        if self.notifier is not None:
+            await self.notifier.update(self.now())
 
     async def _run_exporters(self, outcome: SyncOutcome) -> None:
         assert self.exporters is not None

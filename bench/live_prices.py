@@ -38,7 +38,7 @@ async def run(days: int) -> None:
             clock=clock,
             version="bench",
             mqtt_broker=MqttBroker("127.0.0.1", broker.port),
-            extra={"wait_until": clock.wait_until},
+            wait_until=clock.wait_until,
         )
         exporter = HomeAssistantDiscoveryExporter({"enabled": True, "republish_delay": 0}, context)
         try:

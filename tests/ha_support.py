@@ -200,6 +200,7 @@ recorder:
 history:
 automation: !include automations.yaml
 device_automation:
+energy:
 logger:
   default: warning
 """

@@ -144,7 +144,7 @@ async def discovery(
         clock=clock,
         version="1.2.3",
         mqtt_broker=MqttBroker("127.0.0.1", ha.mqtt.port),
-        extra={"wait_until": clock.wait_until},
+        wait_until=clock.wait_until,
     )
     exporter = HomeAssistantDiscoveryExporter({"enabled": True, "republish_delay": 0}, context)
     await exporter.connect()

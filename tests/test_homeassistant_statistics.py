@@ -22,7 +22,7 @@ from app.domain import (
     TempoColor,
     UsagePoint,
 )
-from app.exporters.base import ExportContext, ExporterError
+from app.exporters.base import CoreApi, ExportContext, ExporterError
 from app.exporters.homeassistant.hourly import (
     TOTAL,
     BucketClassifier,
@@ -38,7 +38,7 @@ from app.exporters.homeassistant.statistics import (
     statistic_id,
     statistic_specs,
 )
-from app.exporters.homeassistant.websocket import SUPERVISOR_WS_URL, default_endpoint, websocket_url
+from app.exporters.homeassistant.websocket import core_endpoint, websocket_url
 from app.store import Store
 from app.tariff_rules import ContractPeriod, is_offpeak_minute
 
@@ -81,13 +81,15 @@ def test_metadata_follows_the_core_version(version: str, expected: dict[str, obj
         assert metadata(cost, version)["unit_class"] is None
 
 
-def test_endpoint_defaults_to_the_supervisor_in_the_add_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SUPERVISOR_TOKEN", "abc")
-    assert default_endpoint("", "") == (SUPERVISOR_WS_URL, "abc")
-    assert default_endpoint("https://ha.local:8123/", "tok") == ("wss://ha.local:8123/api/websocket", "tok")
-    monkeypatch.delenv("SUPERVISOR_TOKEN")
+def test_endpoint_is_the_runtime_core_api_unless_the_exporter_overrides_it() -> None:
+    core = CoreApi("ws://supervisor/core/websocket", "abc", via_supervisor=True)
+    assert core_endpoint("", "", core) == ("ws://supervisor/core/websocket", "abc")
+    own = ("wss://ha.local:8123/api/websocket", "tok")
+    assert core_endpoint("https://ha.local:8123/", "tok", core) == own
+    with pytest.raises(ExporterError, match="HA_URL and HA_TOKEN"):
+        core_endpoint("", "", None)
     with pytest.raises(ExporterError, match="long-lived access token"):
-        default_endpoint("", "")
+        core_endpoint("https://ha.local:8123/", "", core)
     with pytest.raises(ExporterError, match="http:// or https://"):
         websocket_url("ha.local:8123")
 

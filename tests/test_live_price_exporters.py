@@ -51,7 +51,7 @@ def context(store: Store, clock: SteppedClock, port: int = 0) -> ExportContext:
         clock=clock,
         version="t",
         mqtt_broker=MqttBroker("127.0.0.1", port) if port else None,
-        extra={"wait_until": clock.wait_until},
+        wait_until=clock.wait_until,
     )
 
 

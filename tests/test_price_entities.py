@@ -56,7 +56,7 @@ def make(
         clock=clock,
         version="1.2.3",
         mqtt_broker=MqttBroker("127.0.0.1", broker.port),
-        extra={"wait_until": clock.wait_until},
+        wait_until=clock.wait_until,
     )
     return HomeAssistantDiscoveryExporter({"enabled": True, "republish_delay": 0, **config}, context)
 

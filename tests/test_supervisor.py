@@ -207,4 +207,4 @@ async def test_core_websocket_standalone_with_a_long_lived_token(aiohttp_server:
     assert core_api(Settings()) is None
     addon = core_api(Settings(addon=True, supervisor_token=Secret("t")))
     assert addon is not None and addon.websocket_url == "ws://supervisor/core/websocket"
-    assert addon.token == Secret("t")
+    assert addon.token == "t"

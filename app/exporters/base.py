@@ -34,17 +34,36 @@ class MqttBroker:
     ssl: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class CoreApi:
+    """Where Home Assistant Core's websocket is and the token it takes: the supervisor's proxy with
+    SUPERVISOR_TOKEN (add-on) or HA_URL + HA_TOKEN (plain Docker). Found by app/addon.py."""
+
+    websocket_url: str
+    token: str = field(repr=False)
+    via_supervisor: bool = False
+
+
 @dataclass
 class ExportContext:
-    """What an exporter may use. `costs` is None until the pricing engine provides costs."""
+    """What an exporter may use. `costs` is None until the pricing engine provides costs.
+
+    The connections come from the add-on runtime (app/addon.py), the one source of truth: the broker
+    (MQTT_* settings or the supervisor's MQTT service), the Core API and the discovery prefix. An
+    exporter's own host/url/token fields only override them when the user fills them in."""
 
     store: Store
     clock: Callable[[], dt.datetime]
     version: str
     costs: CostSource | None = None
     mqtt_broker: MqttBroker | None = None
+    core_api: CoreApi | None = None
+    discovery_prefix: str = "homeassistant"
+    # Where HA's device page links to (the add-on's ingress panel), "" when unknown.
+    configuration_url: str = ""
     request_sync: Callable[[], bool] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # How the price clock sleeps until an instant (tests move a hand clock); None: real time.
+    wait_until: Callable[[dt.datetime], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -94,15 +113,28 @@ class BaseExporter(ABC):
     texts: ClassVar[Mapping[str, Mapping[str, str]]] = {}
 
     @classmethod
+    def written_texts(cls, lang: str) -> dict[str, str]:
+        """The texts written for `lang`: the built-in table, then the exporter's own non-empty ones."""
+        from app.exporters._field_texts import FIELD_TEXTS
+
+        own = {k: v for k, v in cls.texts.get(lang, {}).items() if v}
+        return {**FIELD_TEXTS.get(cls.name, {}).get(lang, {}), **own}
+
+    @classmethod
     def ui_texts(cls, lang: str) -> dict[str, Any]:
         """Description, field labels and help texts in `lang` (for the web form)."""
-        own = cls.texts.get(lang, {})
+        own = cls.written_texts(lang)
         props = cls.json_schema().get("properties", {})
         return {
             "description": own.get("description", cls.description),
             "labels": {k: own.get(k, k.replace("_", " ").capitalize()) for k in props},
             "helps": {k: own.get(f"{k}.help", p.get("description", "")) for k, p in props.items()},
         }
+
+    @classmethod
+    def enabled_by_default(cls, context: ExportContext) -> bool:
+        """Whether the exporter runs before the user ever saved its settings (their choice is kept)."""
+        return False
 
     def __init__(self, config: Mapping[str, Any], context: ExportContext) -> None:
         self.config: dict[str, Any] = dict(self.config_schema(dict(config)))

@@ -176,9 +176,20 @@ class ExporterManager:
         stored = await self.context.store.get_setting(self.setting_key(name))
         return dict(stored) if isinstance(stored, Mapping) else {}
 
+    def by_default(self, name: str, stored: Mapping[str, Any]) -> bool:
+        """True when the user never chose: nothing stored yet, so the exporter's default applies."""
+        return "enabled" not in stored
+
+    def effective_config(self, name: str, stored: Mapping[str, Any]) -> dict[str, Any]:
+        """The stored settings; the on/off default of the running environment while the user never chose.
+        The default is not stored, so that a broker installed later still turns discovery on."""
+        if not self.by_default(name, stored):
+            return dict(stored)
+        return {**stored, "enabled": self.classes[name].enabled_by_default(self.context)}
+
     async def _load(self, name: str) -> None:
         cls = self.classes[name]
-        stored = await self.stored_config(name)
+        stored = self.effective_config(name, await self.stored_config(name))
         redaction.register(*(stored.get(secret) for secret in cls.secret_fields))
         try:
             exporter = cls(stored, self.context)
@@ -258,7 +269,7 @@ class ExporterManager:
         """The settings as the browser may see them: secrets replaced by whether they are set."""
         cls = self._class(name)
         try:
-            config = {**cls.defaults(), **stored}
+            config = {**cls.defaults(), **self.effective_config(name, stored)}
         except vol.Invalid:
             config = dict(stored)
         for secret in cls.secret_fields:

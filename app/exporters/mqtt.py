@@ -180,7 +180,7 @@ class MqttExporter(BaseExporter):
             run_price_clock(
                 self.context.store,
                 self.context.clock,
-                self.context.extra.get("wait_until"),
+                self.context.wait_until,
                 self._send_prices,
             )
         )

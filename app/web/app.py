@@ -70,6 +70,9 @@ def create_app(service: Service) -> web.Application:
     from app.web.exporters_page import setup_exporters_page  # late: it imports this module
 
     setup_exporters_page(app)
+    from app.web import homeassistant_card  # late: it imports this module
+
+    homeassistant_card.setup_homeassistant_card(app)
     pages.setup_pages(app)
 
     from app.web.pricing_pages import setup_pricing_pages  # here: pricing_pages imports this module
@@ -121,12 +124,15 @@ async def sync_form(request: web.Request) -> web.Response:
 
 @aiohttp_jinja2.template("dashboard.html")
 async def dashboard(request: web.Request) -> dict[str, Any]:
+    from app.web import homeassistant_card
+
     lang = request[LANG]
     status = await build_status(request.app[SERVICE], lang)
     return {
         "status": status,
         "lang": lang,
         "sync_notice": request.query.get("sync"),
+        "ha": await homeassistant_card.card(request.app[SERVICE]),
         **await pages.dashboard_extras(request, status),
     }
 

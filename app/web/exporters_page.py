@@ -159,6 +159,10 @@ async def _render(request: web.Request, tab: str | None, notice: dict[str, Any] 
         "notice": notice,
         "discovery_errors": manager.discovery_errors,
     }
+    if current == "homeassistant_statistics":  # the Energy dashboard action, as on the dashboard
+        from app.web.homeassistant_card import card
+
+        context["ha"] = await card(request.app[SERVICE])
     return aiohttp_jinja2.render_template("exporters.html", request, context)
 
 

@@ -26,7 +26,7 @@ import voluptuous as vol
 
 from app import timeline
 from app.exporters._live import live_prices, run_price_clock
-from app.exporters.base import BaseExporter, ExporterError, ExportResult, MqttBroker
+from app.exporters.base import BaseExporter, ExportContext, ExporterError, ExportResult, MqttBroker
 from app.exporters.homeassistant import triggers
 from app.exporters.homeassistant.forecast import forecast_entities, with_season_stock
 from app.exporters.homeassistant.prices import BINARY_SENSOR_KEYS, PRICE_GROUP, price_entities
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 PUBLISHED_KEY = "homeassistant_discovery_published"
 MAX_BACKOFF = 60.0
+CONNECT_WAIT = 5.0
 
 
 def _json(value: Any) -> str:
@@ -53,8 +54,9 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         {
             vol.Optional("enabled", default=False): bool,
             vol.Optional("mode", default="device"): vol.In(("device", "single")),
-            vol.Optional("discovery_prefix", default="homeassistant"): vol.All(
-                str, vol.Strip, vol.Match(r"^[A-Za-z0-9_\-/]+$", msg="letters, digits, _ - / only")
+            # Empty: the add-on option / DISCOVERY_PREFIX (default "homeassistant").
+            vol.Optional("discovery_prefix", default=""): vol.All(
+                str, vol.Strip, vol.Match(r"^[A-Za-z0-9_\-/]*$", msg="letters, digits, _ - / only")
             ),
             vol.Optional("base_topic", default="myelectricaldata"): vol.All(
                 str, vol.Strip, vol.Match(r"^[A-Za-z0-9_\-/]+$", msg="letters, digits, _ - / only")
@@ -89,9 +91,15 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
 
     # ------------------------------------------------------------------ settings
 
+    @classmethod
+    def enabled_by_default(cls, context: ExportContext) -> bool:
+        """On where Home Assistant's broker is known: the supervisor's MQTT service or MQTT_HOST."""
+        return context.mqtt_broker is not None
+
     @property
     def prefix(self) -> str:
-        return str(self.config["discovery_prefix"]).strip("/")
+        own = str(self.config["discovery_prefix"]).strip("/")
+        return own or self.context.discovery_prefix.strip("/") or "homeassistant"
 
     @property
     def base(self) -> str:
@@ -128,6 +136,10 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         self.broker()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="homeassistant-discovery-mqtt")
+        # Give a reachable broker the time to accept us, so that the first export (at start, with
+        # nobody watching) publishes instead of failing and waiting for the retry delay.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connected_event.wait(), CONNECT_WAIT)
 
     async def disconnect(self) -> None:
         client = self._client
@@ -256,7 +268,7 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
     async def _price_clock(self) -> None:
         """Publish the price entities again exactly at each price change (keyed on the next change)."""
         await run_price_clock(
-            self.context.store, self.context.clock, self.context.extra.get("wait_until"), self._publish_prices
+            self.context.store, self.context.clock, self.context.wait_until, self._publish_prices
         )
 
     async def _publish_prices(self, prices: dict[str, LivePrice]) -> None:
@@ -301,8 +313,8 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
             "model": device.model,
             "sw_version": self.context.version,
         }
-        # e.g. "homeassistant://hassio/ingress/<addon slug>"; the add-on wiring may give it in context.extra.
-        url = self.config["ingress_url"] or self.context.extra.get("ingress_url", "")
+        # e.g. "homeassistant://hassio/ingress/<addon slug>", from the supervisor's add-on info.
+        url = self.config["ingress_url"] or self.context.configuration_url
         if url:
             payload["configuration_url"] = url
         return payload

@@ -30,7 +30,7 @@ import voluptuous as vol
 
 from app import contracts, timeline
 from app.domain import DataKind, Direction, UsagePoint
-from app.exporters.base import BaseExporter, ExporterError, ExportResult
+from app.exporters.base import BaseExporter, ExportContext, ExporterError, ExportResult
 from app.exporters.homeassistant.hourly import (
     TOTAL,
     WM_PER_KWH,
@@ -39,7 +39,7 @@ from app.exporters.homeassistant.hourly import (
     classifier_for,
     hourly_energy,
 )
-from app.exporters.homeassistant.websocket import HomeAssistantWebSocket, default_endpoint, version_tuple
+from app.exporters.homeassistant.websocket import HomeAssistantWebSocket, core_endpoint, version_tuple
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,8 @@ class HomeAssistantStatisticsExporter(BaseExporter):
     config_schema: ClassVar[vol.Schema] = vol.Schema(
         {
             vol.Optional("enabled", default=False): bool,
-            # Empty URL and token in the add-on: the supervisor's websocket proxy and SUPERVISOR_TOKEN.
+            # Empty URL and token: the Core API of the add-on runtime (supervisor proxy, or HA_URL +
+            # HA_TOKEN); filled in, they override it.
             vol.Optional("url", default=""): vol.All(str, vol.Strip),
             vol.Optional("token", default=""): vol.All(str, vol.Strip),
             vol.Optional("correction_days", default=7): vol.All(vol.Coerce(int), vol.Range(min=1, max=60)),
@@ -228,15 +229,23 @@ class HomeAssistantStatisticsExporter(BaseExporter):
 
     energy_stored_after: float | None = None  # seconds, last export: until HA held every kWh row
 
+    @classmethod
+    def enabled_by_default(cls, context: ExportContext) -> bool:
+        """On where the Core API is known: the supervisor's proxy, or HA_URL and HA_TOKEN."""
+        return context.core_api is not None
+
     async def connect(self) -> None:
-        default_endpoint(self.config["url"], self.config["token"])  # fail early on missing settings
+        self.endpoint()  # fail early on missing settings
 
     async def disconnect(self) -> None:
         self.status.connected = False
 
+    def endpoint(self) -> tuple[str, str]:
+        """The exporter's own URL and token when set, else the Core API of the add-on runtime."""
+        return core_endpoint(self.config["url"], self.config["token"], self.context.core_api)
+
     def _socket(self) -> HomeAssistantWebSocket:
-        url, token = default_endpoint(self.config["url"], self.config["token"])
-        return HomeAssistantWebSocket(url, token)
+        return HomeAssistantWebSocket(*self.endpoint())
 
     async def test_connection(self) -> str:
         async with self._socket() as ws:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 from typing import Any
 
 import aiohttp
 
-from app.exporters.base import ExporterError
+from app.exporters.base import CoreApi, ExporterError
 
-SUPERVISOR_WS_URL = "ws://supervisor/core/websocket"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
@@ -35,16 +33,19 @@ def websocket_url(base_url: str) -> str:
     return url + "/api/websocket"
 
 
-def default_endpoint(url: str, token: str) -> tuple[str, str]:
-    """The URL and token to use: the configured ones, else the supervisor's when running as an add-on."""
+def core_endpoint(url: str, token: str, core: CoreApi | None) -> tuple[str, str]:
+    """The websocket URL and token to use: the exporter's own URL and token (an override), else the
+    Core API the add-on runtime found (supervisor proxy, or HA_URL + HA_TOKEN)."""
     if url and token:
         return websocket_url(url), token
-    supervisor_token = os.environ.get("SUPERVISOR_TOKEN", "")
-    if not url and supervisor_token:
-        return SUPERVISOR_WS_URL, token or supervisor_token
-    if not url:
-        raise ExporterError("set the Home Assistant URL and a long-lived access token (standalone mode)")
-    raise ExporterError("set a long-lived access token for Home Assistant (profile page > security)")
+    if url:
+        raise ExporterError("set a long-lived access token for Home Assistant (profile page > security)")
+    if core is not None:
+        return core.websocket_url, core.token
+    raise ExporterError(
+        "no Home Assistant found: set HA_URL and HA_TOKEN (plain Docker), or the URL and a long-lived "
+        "access token in these settings"
+    )
 
 
 class HomeAssistantError(ExporterError):

@@ -1,0 +1,297 @@
+# ruff: noqa: E501  (one text per line reads better than split strings)
+"""French and English label and one-line help for every field of the built-in exporters' forms.
+
+An exporter's own `texts` win over this table (a plugin brings its own); tests/test_exporter_field_texts.py
+fails when a field of a discovered exporter lacks a label or a help in either language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+_ENABLED = {
+    "fr": {"enabled": "Activé", "enabled.help": "Décochez pour arrêter cet export ; votre choix est gardé."},
+    "en": {"enabled": "Enabled", "enabled.help": "Untick to stop this export; your choice is kept."},
+}
+_CORRECTION = {
+    "fr": {
+        "correction_days": "Jours revérifiés (corrections)",
+        "correction_days.help": "Les derniers jours sont renvoyés à chaque export, car Enedis les corrige parfois.",
+    },
+    "en": {
+        "correction_days": "Days checked again (corrections)",
+        "correction_days.help": "The last days are sent again at each export, as Enedis sometimes corrects them.",
+    },
+}
+_GROUPS = {
+    "consumption": (
+        "Consommation",
+        "Consumption",
+        "énergie consommée (hier, semaine, mois, année)",
+        "energy used (yesterday, week, month, year)",
+    ),
+    "cost": ("Coûts", "Costs", "coûts en euros selon votre tarif", "costs in euros under your tariff"),
+    "power": ("Puissance maximale", "Maximum power", "puissance maximale atteinte", "maximum power reached"),
+    "production": (
+        "Production",
+        "Production",
+        "énergie produite (panneaux solaires)",
+        "energy produced (solar panels)",
+    ),
+    "tempo": (
+        "Tempo",
+        "Tempo",
+        "couleur Tempo du jour et du lendemain",
+        "Tempo colour of today and tomorrow",
+    ),
+    "ecowatt": ("EcoWatt", "EcoWatt", "signal EcoWatt de RTE", "RTE's EcoWatt signal"),
+    "diagnostics": (
+        "Diagnostic",
+        "Diagnostics",
+        "état de la synchronisation et du quota",
+        "state of the sync and of the quota",
+    ),
+    "lovelace": (
+        "Carte Linky (Lovelace)",
+        "Linky card (Lovelace)",
+        "capteur résumé pour la carte « linky-card »",
+        "summary sensor for the “linky-card” card",
+    ),
+}
+
+
+def _group_texts(lang: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for group, (fr, en, fr_help, en_help) in _GROUPS.items():
+        out[f"group_{group}"] = f"Capteurs : {fr}" if lang == "fr" else f"Sensors: {en}"
+        out[f"group_{group}.help"] = (
+            f"Publie les capteurs : {fr_help}." if lang == "fr" else f"Publishes {en_help}."
+        )
+    return out
+
+
+FIELD_TEXTS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
+    "homeassistant_discovery": {
+        "fr": {
+            "description": "Des capteurs qui se créent seuls dans Home Assistant par la découverte MQTT.",
+            **_ENABLED["fr"],
+            "mode": "Format des messages",
+            "mode.help": "« device » : un message par appareil (HA 2024.12+) ; « single » : un par capteur (Jeedom, openHAB).",
+            "discovery_prefix": "Préfixe de découverte",
+            "discovery_prefix.help": "Vide : celui de l'option de l'add-on (homeassistant par défaut).",
+            "base_topic": "Racine des topics d'état",
+            "base_topic.help": "Les valeurs sont publiées sous <racine>/<appareil>/<capteur>.",
+            **_group_texts("fr"),
+            "host": "Serveur MQTT (remplace celui de Home Assistant)",
+            "host.help": "Vide : le broker donné par le superviseur ou par MQTT_HOST.",
+            "port": "Port MQTT",
+            "port.help": "Utilisé seulement si le serveur ci-dessus est rempli.",
+            "username": "Utilisateur MQTT",
+            "username.help": "Utilisé seulement si le serveur ci-dessus est rempli.",
+            "password": "Mot de passe MQTT",
+            "password.help": "Utilisé seulement si le serveur ci-dessus est rempli ; jamais réaffiché.",
+            "ssl": "TLS",
+            "ssl.help": "Chiffre la connexion au serveur ci-dessus (port 8883 en général).",
+            "republish_delay": "Délai de republication (secondes)",
+            "republish_delay.help": "Après un redémarrage de Home Assistant, tout est republié après au plus ce délai.",
+            "ingress_url": "Lien de la page de l'appareil",
+            "ingress_url.help": "Vide : le panneau de l'add-on ; sinon l'adresse ouverte depuis la fiche de l'appareil.",
+        },
+        "en": {
+            "description": "Sensors that create themselves in Home Assistant through MQTT discovery.",
+            **_ENABLED["en"],
+            "mode": "Message format",
+            "mode.help": "“device”: one message per device (HA 2024.12+); “single”: one per sensor (Jeedom, openHAB).",
+            "discovery_prefix": "Discovery prefix",
+            "discovery_prefix.help": "Empty: the add-on option's (homeassistant by default).",
+            "base_topic": "State topics root",
+            "base_topic.help": "Values are published under <root>/<device>/<sensor>.",
+            **_group_texts("en"),
+            "host": "MQTT server (replaces Home Assistant's)",
+            "host.help": "Empty: the broker the supervisor or MQTT_HOST gives.",
+            "port": "MQTT port",
+            "port.help": "Only used when the server above is filled in.",
+            "username": "MQTT user",
+            "username.help": "Only used when the server above is filled in.",
+            "password": "MQTT password",
+            "password.help": "Only used when the server above is filled in; never shown again.",
+            "ssl": "TLS",
+            "ssl.help": "Encrypts the connection to the server above (usually port 8883).",
+            "republish_delay": "Republish delay (seconds)",
+            "republish_delay.help": "After Home Assistant restarts, everything is republished within this delay.",
+            "ingress_url": "Device page link",
+            "ingress_url.help": "Empty: the add-on's panel; else the address opened from the device page.",
+        },
+    },
+    "homeassistant_statistics": {
+        "fr": {
+            "description": "Consommation, production et coûts heure par heure en statistiques, pour le tableau Énergie.",
+            **_ENABLED["fr"],
+            "url": "Adresse de Home Assistant (remplace celle par défaut)",
+            "url.help": "Vide : l'API de Home Assistant via le superviseur, ou HA_URL en Docker.",
+            "token": "Jeton d'accès longue durée",
+            "token.help": "Avec l'adresse ci-dessus (profil > sécurité) ; vide : le jeton du superviseur ou HA_TOKEN.",
+            **_CORRECTION["fr"],
+            "costs": "Statistiques de coût",
+            "costs.help": "Ajoute le coût en euros de chaque statistique (…_cost) pour le tableau Énergie.",
+            "batch_rows": "Lignes par envoi",
+            "batch_rows.help": "Taille des lots envoyés à Home Assistant ; réduisez-la sur une petite machine.",
+        },
+        "en": {
+            "description": "Hourly consumption, production and cost as long-term statistics, for the Energy dashboard.",
+            **_ENABLED["en"],
+            "url": "Home Assistant address (replaces the default one)",
+            "url.help": "Empty: Home Assistant's API through the supervisor, or HA_URL in Docker.",
+            "token": "Long-lived access token",
+            "token.help": "With the address above (profile > security); empty: the supervisor's token or HA_TOKEN.",
+            **_CORRECTION["en"],
+            "costs": "Cost statistics",
+            "costs.help": "Adds the euro cost of each statistic (…_cost) for the Energy dashboard.",
+            "batch_rows": "Rows per message",
+            "batch_rows.help": "Size of the batches sent to Home Assistant; lower it on a small machine.",
+        },
+    },
+    "influxdb": {
+        "fr": {
+            **_ENABLED["fr"],
+            **_CORRECTION["fr"],
+            "url.help": "Par exemple http://influxdb.local:8086",
+            "org.help": "L'organisation InfluxDB qui possède le bucket.",
+            "bucket.help": "Le bucket où les mesures sont écrites.",
+            "token.help": "Jeton InfluxDB avec droit d'écriture sur le bucket ; jamais réaffiché.",
+            "history_days.help": "Historique envoyé au premier export.",
+        },
+        "en": {
+            "description": "Writes the load curve and daily energy into an InfluxDB 2 bucket.",
+            **_ENABLED["en"],
+            **_CORRECTION["en"],
+            "url": "InfluxDB address",
+            "url.help": "For example http://influxdb.local:8086",
+            "org": "Organisation",
+            "org.help": "The InfluxDB organisation that owns the bucket.",
+            "bucket": "Bucket",
+            "bucket.help": "The bucket the measurements are written to.",
+            "token": "Token",
+            "token.help": "InfluxDB token allowed to write to the bucket; never shown again.",
+            "history_days": "History days",
+            "history_days.help": "History sent at the first export.",
+        },
+    },
+    "jeedom": {
+        "fr": {
+            **_ENABLED["fr"],
+            **_CORRECTION["fr"],
+            "mode.help": "jsonrpc : avec historique ; event_url : valeur du moment ; mqtt : par le plugin MQTT Manager.",
+            "mqtt_port.help": "Port du broker en mode MQTT Manager.",
+            "mqtt_username.help": "Utilisateur du broker en mode MQTT Manager.",
+            "mqtt_password.help": "Mot de passe du broker en mode MQTT Manager ; jamais réaffiché.",
+            "mqtt_root.help": "Racine des topics écoutée par MQTT Manager (jeedom par défaut).",
+        },
+        "en": {
+            "description": "Fills virtual commands (with history) through Jeedom's API or MQTT Manager.",
+            **_ENABLED["en"],
+            **_CORRECTION["en"],
+            "mode": "Mode",
+            "mode.help": "jsonrpc: with history; event_url: current value; mqtt: through the MQTT Manager plugin.",
+            "url": "Jeedom address",
+            "url.help": "For example http://jeedom.local",
+            "apikey": "API key",
+            "apikey.help": "Jeedom's API key (or the Virtual plugin's); never shown again.",
+            "commands": "Commands",
+            "commands.help": "One per line: <usage point>.<measure>=<command id>, e.g. 09111111111111.daily_consumption=42",
+            "create_equipment": "Create the virtual equipment",
+            "create_equipment.help": "Creates the missing equipment and commands.",
+            "history_days": "History days",
+            "history_days.help": "History sent at the first export.",
+            "load_curve": "Load curve",
+            "load_curve.help": "Also sends the load curve.",
+            "mqtt_host": "MQTT server (MQTT Manager mode)",
+            "mqtt_host.help": "Empty: Home Assistant's broker.",
+            "mqtt_port": "MQTT port",
+            "mqtt_port.help": "Broker port in MQTT Manager mode.",
+            "mqtt_username": "MQTT user",
+            "mqtt_username.help": "Broker user in MQTT Manager mode.",
+            "mqtt_password": "MQTT password",
+            "mqtt_password.help": "Broker password in MQTT Manager mode; never shown again.",
+            "mqtt_root": "MQTT Manager topics root",
+            "mqtt_root.help": "Topic root MQTT Manager listens to (jeedom by default).",
+        },
+    },
+    "mqtt": {
+        "fr": {
+            **_ENABLED["fr"],
+            "port.help": "1883 en général, 8883 avec TLS.",
+            "username.help": "Vide : connexion anonyme (ou l'utilisateur du broker de Home Assistant).",
+            "password.help": "Jamais réaffiché ; laissez vide pour garder celui enregistré.",
+            "tls.help": "Chiffre la connexion au broker.",
+            "tls_insecure.help": "À éviter : accepte n'importe quel certificat (réseau local de confiance seulement).",
+            "prefix.help": "Les valeurs sont publiées sous <préfixe>/<point de livraison>/…",
+            "qos.help": "0 : au plus une fois ; 1 : au moins une fois ; 2 : exactement une fois.",
+            "retain.help": "Le broker garde la dernière valeur pour les clients qui arrivent ensuite.",
+            "payload_format.help": "json : valeur et unité ; plain : le nombre seul.",
+        },
+        "en": {
+            "description": "Publishes the current values of each usage point to an MQTT broker.",
+            **_ENABLED["en"],
+            "host": "MQTT server",
+            "host.help": "Empty: Home Assistant's MQTT broker.",
+            "port": "Port",
+            "port.help": "Usually 1883, 8883 with TLS.",
+            "username": "User",
+            "username.help": "Empty: anonymous (or the user of Home Assistant's broker).",
+            "password": "Password",
+            "password.help": "Never shown again; leave empty to keep the stored one.",
+            "tls": "TLS",
+            "tls.help": "Encrypts the connection to the broker.",
+            "ca_certificate": "Certificate authority (CA)",
+            "ca_certificate.help": "PEM text or file path, for TLS.",
+            "tls_insecure": "Do not check the broker's certificate",
+            "tls_insecure.help": "Avoid: accepts any certificate (trusted local network only).",
+            "prefix": "Topic prefix",
+            "prefix.help": "Values are published under <prefix>/<usage point>/…",
+            "qos": "QoS",
+            "qos.help": "0: at most once; 1: at least once; 2: exactly once.",
+            "retain": "Retained messages",
+            "retain.help": "The broker keeps the last value for clients that come later.",
+            "payload_format": "Value format",
+            "payload_format.help": "json: value and unit; plain: the bare number.",
+        },
+    },
+    "prometheus": {
+        "fr": {**_ENABLED["fr"]},
+        "en": {
+            "description": "Serves the current values on /metrics for Prometheus (history: VictoriaMetrics).",
+            **_ENABLED["en"],
+            "port": "Dedicated port",
+            "port.help": "Also serves /metrics on this port (0: only on the web UI's port).",
+            "refresh_seconds": "Database re-read (seconds)",
+            "refresh_seconds.help": "Reads the database at most once per this duration.",
+        },
+    },
+    "victoriametrics": {
+        "fr": {
+            **_ENABLED["fr"],
+            **_CORRECTION["fr"],
+            "url.help": "Par exemple http://victoriametrics.local:8428",
+            "password.help": "Avec l'utilisateur ci-dessus ; jamais réaffiché.",
+            "prefix.help": "Début du nom de chaque métrique.",
+        },
+        "en": {
+            "description": "Sends the whole timestamped history (load curve, daily energy, HP/HC, costs), then what is new.",
+            **_ENABLED["en"],
+            **_CORRECTION["en"],
+            "url": "VictoriaMetrics address",
+            "url.help": "For example http://victoriametrics.local:8428",
+            "username": "User (basic authentication)",
+            "username.help": "Empty: no basic authentication.",
+            "password": "Password",
+            "password.help": "With the user above; never shown again.",
+            "bearer_token": "Bearer token",
+            "bearer_token.help": "Instead of basic authentication; never shown again.",
+            "extra_labels": "Extra labels",
+            "extra_labels.help": "Added to every series: name=value, ...",
+            "prefix": "Metric prefix",
+            "prefix.help": "Start of every metric name.",
+        },
+    },
+}
