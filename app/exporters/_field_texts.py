@@ -45,6 +45,12 @@ _GROUPS = {
         "Tempo colour of today and tomorrow",
     ),
     "ecowatt": ("EcoWatt", "EcoWatt", "signal EcoWatt de RTE", "RTE's EcoWatt signal"),
+    "price": (
+        "Prix en direct",
+        "Live prices",
+        "prix du kWh en ce moment, heures creuses, prochain changement et planning du jour",
+        "current kWh price, off-peak now, next change and the day's price schedule",
+    ),
     "diagnostics": (
         "Diagnostic",
         "Diagnostics",
