@@ -25,7 +25,7 @@ from app.store import Store
 from app.tariff_rules import parse_offpeak_text
 from app.web.app import create_app
 from app.web.charts import SplitCache
-from tests.support import AiohttpServer, synced_service
+from tests.support import AiohttpServer, same_origin, synced_service
 from tests.test_pricing import AiohttpClient, constant_load
 
 PDL = "09777777777777"
@@ -149,6 +149,7 @@ async def test_the_offers_page_edits_the_timeline_and_names_bad_fields(
         assert store is not None
         pdl = "09222222222222"
         client = await aiohttp_client(create_app(service))
+        same_origin(client)  # the page's own form, as the browser posts it
         before = await contracts.load_entries(store, pdl)
         assert before and before[0]["origin"] == "gateway"  # recorded by the sync
         for text, field in (
