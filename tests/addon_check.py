@@ -213,11 +213,14 @@ def check_workflow(root: Path, config: dict[str, Any], build: dict[str, Any]) ->
             findings.append(f"{name}: {url!r} is not the project's GitHub repository")
         else:
             owners.add(found.group(1))
-    for name in ("README.md", "CONTRIBUTING.md"):
-        text = _read(root / name)
+    blueprints = sorted((root / "blueprints").rglob("*.yaml")) if (root / "blueprints").is_dir() else []
+    for path in [root / "README.md", root / "CONTRIBUTING.md", root / "DOCS.md", root / "app" / "project.py"]:
+        text = _read(path)
         owners |= set(re.findall(r"github\.com/([A-Za-z0-9-]+)/myelectricaldata-local", text))
         owners |= set(re.findall(r"ghcr\.io/([a-z0-9-]+)/", text))
         owners |= set(re.findall(r"github\.com%2F([A-Za-z0-9-]+)%2Fmyelectricaldata-local", text))
+    for path in blueprints:
+        owners |= set(re.findall(r"github\.com/([A-Za-z0-9-]+)/myelectricaldata-local", _read(path)))
     if len(owners) > 1:
         findings.append(f"the image/repository owner differs between files: {sorted(owners)}")
     build_archs = sorted((build.get("build_from") or {}).keys())

@@ -106,6 +106,16 @@ def test_consistency_check_fails_on_two_image_owners(tmp_path: Path) -> None:
     assert any("owner differs" in finding for finding in _check(root))
 
 
+def test_consistency_check_fails_when_a_blueprint_names_another_repository_owner(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    blueprint = Path("blueprints/automation/myelectricaldata/offpeak_switch.yaml")
+    (root / blueprint).parent.mkdir(parents=True)
+    shutil.copy2(ROOT / blueprint, root / blueprint)
+    assert not any("owner differs" in finding for finding in _check(root))
+    _edit(root / blueprint, "github.com/your-github-owner/", "github.com/someone-else/")
+    assert any("owner differs" in finding for finding in _check(root))
+
+
 def test_consistency_check_fails_when_build_yaml_and_dockerfile_bases_differ(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     _edit(root / "build.yaml", "amd64: ghcr.io/home-assistant/base-python:3.13", "amd64: ghcr.io/x/base:3.12")
