@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -180,3 +181,25 @@ def ha_demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("ha-demo") / "data"
     asyncio.run(build_demo_data(data_dir, NOW))
     return data_dir
+
+
+@pytest.fixture
+async def demo_store(ha_demo_data: Path, tmp_path: Path) -> AsyncIterator[Store]:
+    """A private copy of the synced demo store (a test module may define its own, trimmed one)."""
+    shutil.copytree(ha_demo_data, tmp_path / "data")
+    store = await Store.open("", data_dir=tmp_path / "data")
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A private Mosquitto on a free port."""
+    mosquitto = Mosquitto(tmp_path / "mosquitto")
+    mosquitto.start()
+    try:
+        yield mosquitto
+    finally:
+        mosquitto.stop()

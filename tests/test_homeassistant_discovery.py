@@ -6,9 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import os
-import shutil
 import sys
-from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,26 +27,6 @@ from tests.support import NOW, Clock
 
 BASE, HPHC, TEMPO = "09111111111111", "09222222222222", "09333333333333"
 WAIT = 30.0
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    mosquitto = Mosquitto(tmp_path / "mosquitto")
-    mosquitto.start()
-    try:
-        yield mosquitto
-    finally:
-        mosquitto.stop()
-
-
-@pytest.fixture
-async def demo_store(ha_demo_data: Path, tmp_path: Path) -> AsyncIterator[Store]:
-    shutil.copytree(ha_demo_data, tmp_path / "data")
-    store = await Store.open("", data_dir=tmp_path / "data")
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 class Watcher:

@@ -14,10 +14,9 @@ from app.store import Store
 from tests import ha_support
 from tests.clock_support import SteppedClock
 from tests.ha_support import HomeAssistant, Mosquitto, start_home_assistant
-from tests.test_homeassistant_prices_e2e import HPHC, current_state, demo_store, discovery, registry
+from tests.test_homeassistant_prices_e2e import HPHC, current_state, discovery, registry
 
 pytestmark = pytest.mark.e2e
-__all__ = ["demo_store"]  # the fixture, shared with the other price e2e tests
 
 
 @pytest.fixture(scope="module")

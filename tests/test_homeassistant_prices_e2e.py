@@ -11,7 +11,6 @@ import json
 import shutil
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -31,16 +30,6 @@ HPHC, TEMPO = "09222222222222", "09333333333333"
 BLUEPRINTS = REPO / "blueprints" / "automation" / "myelectricaldata"
 WAIT = 60.0
 PUBLICATION_DELAYS: list[float] = []  # seconds from the clock move to HA's new state, for the notes
-
-
-@pytest.fixture
-async def demo_store(ha_demo_data: Path, tmp_path: Path) -> AsyncIterator[Store]:
-    shutil.copytree(ha_demo_data, tmp_path / "data")
-    store = await Store.open("", data_dir=tmp_path / "data")
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 class StateChanges:

@@ -6,13 +6,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import shutil
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import aiomqtt
-import pytest
 
 from app.domain import DateRange, EcoWattDay, TempoColor, TempoDay
 from app.exporters.base import ExportContext, MqttBroker
@@ -26,26 +22,6 @@ from tests.test_homeassistant_discovery import WAIT, Watcher
 HPHC, TEMPO = "09222222222222", "09333333333333"
 BEFORE_OFFPEAK = dt.datetime(2026, 11, 28, 20, 59, 30, tzinfo=dt.UTC)  # 21:59:30 in Paris
 OFFPEAK = dt.datetime(2026, 11, 28, 21, 0, tzinfo=dt.UTC)  # 22:00 in Paris
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    mosquitto = Mosquitto(tmp_path / "mosquitto")
-    mosquitto.start()
-    try:
-        yield mosquitto
-    finally:
-        mosquitto.stop()
-
-
-@pytest.fixture
-async def demo_store(ha_demo_data: Path, tmp_path: Path) -> AsyncIterator[Store]:
-    shutil.copytree(ha_demo_data, tmp_path / "data")
-    store = await Store.open("", data_dir=tmp_path / "data")
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def make(
