@@ -18,14 +18,10 @@ from pathlib import Path
 
 import aiohttp
 
-from app.gateway.retry import RetryPolicy
-from app.gateway.simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimulatorConfig, create_simulator_app
-from app.service import Service
-from app.settings import Secret, Settings
 from app.web.api import ANSWER_CACHE
 from app.web.app import create_app
 from app.web.pricing_pages import PRICING_DATA
-from bench._serve import serve
+from bench._serve import demo_service, serve
 
 NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
 REQUESTS = 200
@@ -72,15 +68,7 @@ async def _get(session: aiohttp.ClientSession, url: str) -> tuple[int, bytes]:
 
 
 async def main(data_dir: Path) -> int:
-    simulator, gateway_url = await serve(create_simulator_app(SimulatorConfig(clock=lambda: NOW)))
-    settings = Settings(
-        client_id=Secret(DEMO_CLIENT_ID),
-        client_secret=Secret(DEMO_CLIENT_SECRET),
-        gateway_url=gateway_url,
-        data_dir=data_dir,
-    )
-    service = Service(settings, retry=RetryPolicy(), clock=lambda: NOW)
-    await service.start(schedule=False)
+    simulator, service = await demo_service(data_dir, NOW)
     app = create_app(service)
     runner, base = await serve(app)
     await service.sync()

@@ -24,15 +24,11 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from app.gateway.retry import RetryPolicy
-from app.gateway.simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, SimulatorConfig, create_simulator_app
-from app.service import Service
-from app.settings import Secret, Settings
 from app.web.api import ANSWER_CACHE, SPLIT_CACHE, warm_split_cache
 from app.web.app import create_app
 from app.web.pages import all_pages
 from app.web.pricing_pages import PRICING_DATA, cached_data
-from bench._serve import serve
+from bench._serve import demo_service, serve
 
 VIEWS = ("month", "year")
 PRICED = (("consumption_euro", "month"), ("consumption_euro", "year"), ("simulation", ""), ("bilan", ""))
@@ -75,15 +71,7 @@ async def _measure(
 
 
 async def main(data_dir: Path) -> int:
-    simulator, gateway_url = await serve(create_simulator_app(SimulatorConfig(clock=lambda: NOW)))
-    settings = Settings(
-        client_id=Secret(DEMO_CLIENT_ID),
-        client_secret=Secret(DEMO_CLIENT_SECRET),
-        gateway_url=gateway_url,
-        data_dir=data_dir,
-    )
-    service = Service(settings, retry=RetryPolicy(), clock=lambda: NOW)
-    await service.start(schedule=False)
+    simulator, service = await demo_service(data_dir, NOW)
     assert service.store is not None
     await service.sync()
     counts = await service.store.row_counts()
