@@ -87,6 +87,19 @@ async def test_a_failed_upgrade_in_the_child_says_so(tmp_path: Path) -> None:
         migrate.upgrade_apart(False)
 
 
+async def test_an_in_memory_database_is_still_migrated_in_process(tmp_path: Path) -> None:
+    migrate.upgrade_apart()
+    try:
+        store = await Store.open("sqlite:///:memory:", data_dir=tmp_path)
+        try:
+            async with store.engine.connect() as connection:
+                assert await connection.run_sync(migrate.current_revision) == migrate.head_revision()
+        finally:
+            await store.close()
+    finally:
+        migrate.upgrade_apart(False)
+
+
 async def test_idle_trimmer_releases_once_after_the_last_touch() -> None:
     released = asyncio.Event()
     trimmer = IdleTrimmer(delay=0.01, release=released.set)

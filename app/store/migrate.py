@@ -91,12 +91,19 @@ async def upgrade(engine: AsyncEngine) -> None:
     if current == head:
         return
     log.info("database schema: upgrading from %s to %s", current or "nothing", head)
-    if _apart:
+    if _apart and not _in_memory(engine):
         await engine.dispose()  # no connection of ours open while the child changes the schema
         await _upgrade_in_child(engine.url.render_as_string(hide_password=False))
         return
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+def _in_memory(engine: AsyncEngine) -> bool:
+    """An SQLite database that lives in this process only (a child would migrate its own)."""
+    url = engine.url
+    database = url.database or ""
+    return url.get_backend_name() == "sqlite" and (database in ("", ":memory:") or "memory" in database)
 
 
 async def _upgrade_in_child(url: str) -> None:
