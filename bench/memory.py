@@ -65,6 +65,16 @@ def _rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 1e6
 
 
+def _peak_rss_mb(pid: int) -> float:
+    """The process's resident high-water mark so far (Linux: VmHWM), NaN elsewhere."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return float("nan")
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) * 1024 / 1e6 if match else float("nan")
+
+
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -200,6 +210,7 @@ def main() -> int:
                 elapsed = time.monotonic() - started
                 match = _SYNC_DONE.search(line)
                 requests = match.group(1) if match else "?"
+                sync_peak = _peak_rss_mb(program.process.pid)
                 time.sleep(args.settle)
                 synced = _rss_mb(program.process.pid)
                 pages = crawl(f"http://127.0.0.1:{program.port}")
@@ -223,6 +234,7 @@ def main() -> int:
         f"first sync of the 3 demo points: {requests} gateway requests, "
         f"{elapsed:.1f} s from start to 'sync done'"
     )
+    print(f"peak RSS from start to 'sync done': {sync_peak:.1f} MB")
     print(f"RSS after the first full sync, idle: {synced:.1f} MB")
     print(
         f"RSS right after a crawl of {pages} pages: {peak_crawl:.1f} MB; "
