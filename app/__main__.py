@@ -21,6 +21,7 @@ from app import __version__
 from app.domain import SyncPhase
 from app.service import Service
 from app.settings import Settings, configure_logging, load_settings
+from app.store import migrate
 
 log = logging.getLogger("app")
 
@@ -56,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_command(settings.data_dir, args.command.removeprefix("backup-"))
     configure_logging(settings)
+    migrate.upgrade_apart()  # Alembic's memory leaves with the child that runs it
     try:
         return asyncio.run(_amain(args, settings, errors))
     except KeyboardInterrupt:

@@ -2,7 +2,9 @@
 
 Run: `python -m bench.memory [--root PATH]` (PATH: the code to measure, default this checkout; give
 another checkout, e.g. the main branch, for the "before" figures). The simulator runs in its own process
-so its memory is not counted; the program runs from the current interpreter's environment.
+so its memory is not counted; the program runs from the current interpreter's environment, with the
+variables the image's run script exports (``rootfs/.../run``, e.g. PYTHONMALLOC), as the image runs it;
+``--no-image-env`` leaves them out.
 Targets (issue 14): idle after start <= 80 MB; steady RSS after the full 3-point x 3-year sync and a crawl
 of every page <= 90 MB. Also prints the first sync's gateway requests and wall time.
 """
@@ -32,6 +34,14 @@ STEADY_TARGET_MB = 90.0
 DEMO_CLIENT_ID = "cli_tJQk2IumjZwZhgM6gciox342XuoqRv3LNd87ECUT0QM"
 DEMO_CLIENT_SECRET = "9u67mtoJH1iv1tIDf5gHHqYXzm5pH7N4zLw_sJhcyJT21Na13HXKYKiypI5T2al2Y10pzS8SDr9CpM6Am5s0XA"
 _SYNC_DONE = re.compile(r"sync done: (\d+) gateway requests")
+RUN_SCRIPT = Path("rootfs/etc/s6-overlay/s6-rc.d/myelectricaldata/run")
+_EXPORT = re.compile(r"^export (\w+)=(\S+)\s*$", re.MULTILINE)
+
+
+def image_environment(root: Path) -> dict[str, str]:
+    """The variables the image's run script exports before it starts the program."""
+    script = root / RUN_SCRIPT
+    return dict(_EXPORT.findall(script.read_text(encoding="utf-8"))) if script.is_file() else {}
 
 
 def _free_port() -> int:
@@ -53,6 +63,16 @@ def _wait_port(port: int) -> None:
 
 def _rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 1e6
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """The process's resident high-water mark so far (Linux: VmHWM), NaN elsewhere."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return float("nan")
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) * 1024 / 1e6 if match else float("nan")
 
 
 class _Links(HTMLParser):
@@ -147,12 +167,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--root", type=Path, default=ROOT)
     parser.add_argument("--settle", type=float, default=10.0)
+    parser.add_argument("--no-image-env", action="store_true", help="without the run script's variables")
     args = parser.parse_args()
     root: Path = args.root.resolve()
+    image_env = {} if args.no_image_env else image_environment(root)
+    shown = " ".join(f"{name}={value}" for name, value in image_env.items()) or "none"
+    print(f"environment set as the image's run script sets it: {shown}")
     with tempfile.TemporaryDirectory(prefix="med-mem-") as tmp:
         base = Path(tmp)
         (base / "idle").mkdir()
-        program = Program(root, base / "idle")
+        program = Program(root, base / "idle", **image_env)
         try:
             program.wait_for("web UI on")
             time.sleep(args.settle)
@@ -179,12 +203,14 @@ def main() -> int:
                 CLIENT_ID=DEMO_CLIENT_ID,
                 CLIENT_SECRET=DEMO_CLIENT_SECRET,
                 GATEWAY_URL=f"http://127.0.0.1:{sim_port}",
+                **image_env,
             )
             try:
                 line = program.wait_for("sync done")
                 elapsed = time.monotonic() - started
                 match = _SYNC_DONE.search(line)
                 requests = match.group(1) if match else "?"
+                sync_peak = _peak_rss_mb(program.process.pid)
                 time.sleep(args.settle)
                 synced = _rss_mb(program.process.pid)
                 pages = crawl(f"http://127.0.0.1:{program.port}")
@@ -197,7 +223,7 @@ def main() -> int:
             simulator.terminate()
             simulator.wait(timeout=30)
         # a restart (the add-on after a reboot or an update): the synced store, schema at head
-        program = Program(root, base / "synced")
+        program = Program(root, base / "synced", **image_env)
         try:
             program.wait_for("web UI on")
             time.sleep(args.settle)
@@ -208,6 +234,7 @@ def main() -> int:
         f"first sync of the 3 demo points: {requests} gateway requests, "
         f"{elapsed:.1f} s from start to 'sync done'"
     )
+    print(f"peak RSS from start to 'sync done': {sync_peak:.1f} MB")
     print(f"RSS after the first full sync, idle: {synced:.1f} MB")
     print(
         f"RSS right after a crawl of {pages} pages: {peak_crawl:.1f} MB; "

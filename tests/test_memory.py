@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 
 from app.memory import IdleTrimmer
@@ -46,6 +48,56 @@ def test_a_store_at_head_opens_without_importing_alembic(tmp_path: Path) -> None
     assert "first True" in first.stdout
     again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert "first False" in again.stdout
+
+
+def test_the_program_creates_the_schema_in_a_child_without_loading_alembic(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        from pathlib import Path
+        from app.store import Store, migrate
+
+        async def main() -> None:
+            migrate.upgrade_apart()
+            store = await Store.open("", data_dir=Path({str(tmp_path)!r}))
+            async with store.engine.connect() as connection:
+                current = await connection.run_sync(migrate.current_revision)
+            await store.close()
+            print("revision", current == migrate.head_revision(), "alembic", "alembic" in sys.modules)
+
+        asyncio.run(main())
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "revision True alembic False" in result.stdout
+
+
+async def test_a_failed_upgrade_in_the_child_says_so(tmp_path: Path) -> None:
+    migrate.upgrade_apart()
+    try:
+        (tmp_path / "data").mkdir()
+        database = sqlite3.connect(tmp_path / "data" / "myelectricaldata.db")
+        database.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        database.execute("INSERT INTO alembic_version VALUES ('from-a-newer-release')")
+        database.commit()
+        database.close()
+        with pytest.raises(RuntimeError, match=r"upgrade failed: .*from-a-newer-release"):
+            await Store.open("", data_dir=tmp_path / "data")
+    finally:
+        migrate.upgrade_apart(False)
+
+
+async def test_an_in_memory_database_is_still_migrated_in_process(tmp_path: Path) -> None:
+    migrate.upgrade_apart()
+    try:
+        store = await Store.open("sqlite:///:memory:", data_dir=tmp_path)
+        try:
+            async with store.engine.connect() as connection:
+                assert await connection.run_sync(migrate.current_revision) == migrate.head_revision()
+        finally:
+            await store.close()
+    finally:
+        migrate.upgrade_apart(False)
 
 
 async def test_idle_trimmer_releases_once_after_the_last_touch() -> None:

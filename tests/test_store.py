@@ -952,5 +952,7 @@ async def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Path) -> No
             assert (await connection.execute(text("PRAGMA synchronous"))).scalar() == 1  # NORMAL
             assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
             assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar_one() >= 1000
+            # a small page cache per pooled connection (resident memory on a Raspberry Pi)
+            assert (await connection.execute(text("PRAGMA cache_size"))).scalar_one() == -512
     finally:
         await store.close()

@@ -3,7 +3,9 @@
 Alembic (with Mako) weighs about 11 MB of resident memory once imported, and almost every start finds
 the schema at head already: the head and current revisions are read without it (the revision files'
 own ``revision`` / ``down_revision`` lines, the ``alembic_version`` table), and Alembic is imported
-only when an upgrade is due.
+only when an upgrade is due. The program itself (``python -m app``, see :func:`upgrade_apart`) runs an
+upgrade in a child process (``python -m app.store.migrate``, the URL on its stdin): the child exits, and
+the memory Alembic took goes with it, where the first start would otherwise keep it for good.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import re
 import sqlite3
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +32,13 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 KEEP_BACKUPS = 3
 _BACKUP = re.compile(r"\.bak-(?P<revision>.+)-(?P<stamp>\d{14})$")
+_apart = False
+
+
+def upgrade_apart(enabled: bool = True) -> None:
+    """Run later upgrades in a child process (set by the program's entry; tests keep them in-process)."""
+    global _apart
+    _apart = enabled
 
 
 def alembic_config() -> Config:
@@ -80,8 +91,45 @@ async def upgrade(engine: AsyncEngine) -> None:
     if current == head:
         return
     log.info("database schema: upgrading from %s to %s", current or "nothing", head)
+    if _apart and not _in_memory(engine):
+        await engine.dispose()  # no connection of ours open while the child changes the schema
+        await _upgrade_in_child(engine.url.render_as_string(hide_password=False))
+        return
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+def _in_memory(engine: AsyncEngine) -> bool:
+    """An SQLite database that lives in this process only (a child would migrate its own)."""
+    url = engine.url
+    database = url.database or ""
+    return url.get_backend_name() == "sqlite" and (database in ("", ":memory:") or "memory" in database)
+
+
+async def _upgrade_in_child(url: str) -> None:
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.store.migrate",
+        stdin=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))},
+    )
+    _, errors = await child.communicate(url.encode())  # stdin: the URL may carry a password
+    if child.returncode != 0:
+        tail = errors.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+        raise RuntimeError(f"database schema upgrade failed: {tail[0]}")
+
+
+async def _upgrade_url(url: str) -> None:
+    from app.store.engine import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade)
+    finally:
+        await engine.dispose()
 
 
 def sqlite_file_revision(path: Path) -> str | None:
@@ -155,3 +203,7 @@ async def prepare_sqlite_file(path: Path) -> Path | None:
     """Create the directory of the file and back the file up if it is about to be migrated."""
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
     return await asyncio.to_thread(backup_if_outdated, path)
+
+
+if __name__ == "__main__":
+    asyncio.run(_upgrade_url(sys.stdin.read().strip()))

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -37,7 +37,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
@@ -87,6 +87,9 @@ from app.store.tables import (
 )
 from app.tariff_rules import parse_offpeak_text
 from app.timeline import PARIS, day_length_minutes, day_start_utc
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
 
 UTC = dt.UTC
 BATCH = 5_000  # rows per executemany call
@@ -199,7 +202,13 @@ class Store:
         keys = [column for column in table.primary_key.columns]
         statement: Insert
         if self._dialect in ("sqlite", "postgresql"):
-            ins = sqlite.insert(table) if self._dialect == "sqlite" else postgresql.insert(table)
+            ins: sqlite.Insert | postgresql.Insert
+            if self._dialect == "sqlite":
+                ins = sqlite.insert(table)
+            else:
+                from sqlalchemy.dialects import postgresql as postgres  # ~2 MB, never needed on SQLite
+
+                ins = postgres.insert(table)
             if update:
                 excluded = ins.excluded
                 statement = ins.on_conflict_do_update(
@@ -210,6 +219,8 @@ class Store:
             else:
                 statement = ins.on_conflict_do_nothing(index_elements=keys)
         elif self._dialect == "mysql":
+            from sqlalchemy.dialects import mysql
+
             my = mysql.insert(table)
             names = list(update) or [keys[0].name]
             statement = my.on_duplicate_key_update({name: my.inserted[name] for name in names})
