@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -34,3 +36,21 @@ async def demo_service(data_dir: Path, now: dt.datetime) -> tuple[web.AppRunner,
     service = Service(settings, retry=RetryPolicy(), clock=lambda: now)
     await service.start(schedule=False)
     return simulator, service
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_port(port: int, seconds: float = 60.0) -> None:
+    """Block until something listens on 127.0.0.1:`port` (a program started in another process)."""
+    for _ in range(int(seconds * 10)):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {port}")

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import psutil
 
+from bench._serve import free_port, wait_port
+
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = re.compile(r"^(pip|setuptools|_distutils_hack|pkg_resources|distutils-precedence\.pth)")
 DISK_TARGET_MB = 60.0
@@ -60,7 +62,7 @@ def idle_rss(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLIENT_", "GATEWAY_", "SUPERVISOR_"))}
     env |= {"DATA_DIR": str(data_dir), "OPTIONS_FILE": str(data_dir / "absent.json"), "PYTHONPATH": ""}
     env |= variables
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(venv / "bin/python"), "-m", "app", "--host", "127.0.0.1", "--port", str(port), *args],
         cwd=data_dir,
@@ -84,15 +86,6 @@ def idle_rss(
     finally:
         process.terminate()
         process.wait(timeout=20)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def main() -> int:
@@ -127,7 +120,7 @@ def _after_first_sync(venv: Path, data_dir: Path) -> float:
     """The client synced from a simulator running in another process (so its memory is not counted)."""
     from app.gateway.simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
-    port = _free_port()
+    port = free_port()
     simulator = subprocess.Popen(
         [sys.executable, "-m", "app.gateway.simulator", "--port", str(port)],
         cwd=ROOT,
@@ -135,7 +128,7 @@ def _after_first_sync(venv: Path, data_dir: Path) -> float:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_port(port)
+        wait_port(port, 30.0)
         return idle_rss(
             venv,
             data_dir,
@@ -147,18 +140,6 @@ def _after_first_sync(venv: Path, data_dir: Path) -> float:
     finally:
         simulator.terminate()
         simulator.wait(timeout=20)
-
-
-def _wait_port(port: int) -> None:
-    import socket
-
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on {port}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import psutil
+
+from bench._serve import free_port, wait_port
 
 ROOT = Path(__file__).resolve().parents[1]
 IDLE_TARGET_MB = 80.0
@@ -42,23 +43,6 @@ def image_environment(root: Path) -> dict[str, str]:
     """The variables the image's run script exports before it starts the program."""
     script = root / RUN_SCRIPT
     return dict(_EXPORT.findall(script.read_text(encoding="utf-8"))) if script.is_file() else {}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_port(port: int) -> None:
-    for _ in range(600):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on {port}")
 
 
 def _rss_mb(pid: int) -> float:
@@ -127,7 +111,7 @@ class Program:
             "PYTHONPATH": str(root),
         }
         env |= variables
-        self.port = _free_port()
+        self.port = free_port()
         self.lines: list[str] = []
         self._event = threading.Event()
         self._wanted = ""
@@ -185,7 +169,7 @@ def main() -> int:
             program.stop()
         print(f"idle RSS after the first start (empty data dir, no credentials yet): {idle:.1f} MB")
 
-        sim_port = _free_port()
+        sim_port = free_port()
         simulator = subprocess.Popen(
             [sys.executable, "-m", "app.gateway.simulator", "--port", str(sim_port)],
             cwd=root,
@@ -194,7 +178,7 @@ def main() -> int:
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait_port(sim_port)
+            wait_port(sim_port)
             (base / "synced").mkdir()
             started = time.monotonic()
             program = Program(
