@@ -4,8 +4,10 @@ hand: states are published again exactly at each price change, and after HA's bi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiomqtt
@@ -22,6 +24,17 @@ from tests.test_homeassistant_discovery import WAIT, Watcher
 HPHC, TEMPO = "09222222222222", "09333333333333"
 BEFORE_OFFPEAK = dt.datetime(2026, 11, 28, 20, 59, 30, tzinfo=dt.UTC)  # 21:59:30 in Paris
 OFFPEAK = dt.datetime(2026, 11, 28, 21, 0, tzinfo=dt.UTC)  # 22:00 in Paris
+
+
+@contextlib.asynccontextmanager
+async def running(exporter: HomeAssistantDiscoveryExporter) -> AsyncIterator[None]:
+    """The exporter connected to its broker for the block, disconnected after it whatever happens."""
+    await exporter.connect()
+    try:
+        await asyncio.wait_for(exporter.connected_event.wait(), WAIT)
+        yield
+    finally:
+        await exporter.disconnect()
 
 
 def make(
@@ -46,41 +59,36 @@ async def test_price_entities_change_exactly_at_the_off_peak_boundary(
 ) -> None:
     clock = SteppedClock(BEFORE_OFFPEAK)
     exporter = make(demo_store, broker, clock)
-    async with Watcher(broker.port) as watcher:
-        await exporter.connect()
-        await asyncio.wait_for(exporter.connected_event.wait(), WAIT)
-        try:
-            await exporter.export()
-            config = json.loads(await watcher.wait(f"homeassistant/device/myelectricaldata_{HPHC}/config"))
-            price = config["components"]["price_current"]
-            assert price["unit_of_measurement"] == "EUR/kWh"
-            assert "device_class" not in price
-            assert config["components"]["offpeak_now"]["platform"] == "binary_sensor"
-            assert config["components"]["price_next_change"]["device_class"] == "timestamp"
-            base = f"myelectricaldata/{HPHC}"
-            assert state(await watcher.wait(f"{base}/price_current")) == 0.2065
-            assert state(await watcher.wait(f"{base}/offpeak_now")) == "OFF"
-            assert state(await watcher.wait(f"{base}/price_next_change")) == OFFPEAK.isoformat()
-            assert state(await watcher.wait(f"{base}/price_next")) == 0.1579
-            attributes = json.loads(await watcher.wait(f"{base}/price_current/attributes"))
-            assert attributes["bucket"] == "hp"
-            assert attributes["valid_until"] == OFFPEAK.isoformat()
-            assert attributes["today"] == [
-                {"start": "2026-11-28T00:00:00+01:00", "end": "2026-11-28T06:00:00+01:00", "value": 0.1579},
-                {"start": "2026-11-28T06:00:00+01:00", "end": "2026-11-28T22:00:00+01:00", "value": 0.2065},
-                {"start": "2026-11-28T22:00:00+01:00", "end": "2026-11-29T00:00:00+01:00", "value": 0.1579},
-            ]
-            assert len(attributes["tomorrow"]) == 3
+    async with Watcher(broker.port) as watcher, running(exporter):
+        await exporter.export()
+        config = json.loads(await watcher.wait(f"homeassistant/device/myelectricaldata_{HPHC}/config"))
+        price = config["components"]["price_current"]
+        assert price["unit_of_measurement"] == "EUR/kWh"
+        assert "device_class" not in price
+        assert config["components"]["offpeak_now"]["platform"] == "binary_sensor"
+        assert config["components"]["price_next_change"]["device_class"] == "timestamp"
+        base = f"myelectricaldata/{HPHC}"
+        assert state(await watcher.wait(f"{base}/price_current")) == 0.2065
+        assert state(await watcher.wait(f"{base}/offpeak_now")) == "OFF"
+        assert state(await watcher.wait(f"{base}/price_next_change")) == OFFPEAK.isoformat()
+        assert state(await watcher.wait(f"{base}/price_next")) == 0.1579
+        attributes = json.loads(await watcher.wait(f"{base}/price_current/attributes"))
+        assert attributes["bucket"] == "hp"
+        assert attributes["valid_until"] == OFFPEAK.isoformat()
+        assert attributes["today"] == [
+            {"start": "2026-11-28T00:00:00+01:00", "end": "2026-11-28T06:00:00+01:00", "value": 0.1579},
+            {"start": "2026-11-28T06:00:00+01:00", "end": "2026-11-28T22:00:00+01:00", "value": 0.2065},
+            {"start": "2026-11-28T22:00:00+01:00", "end": "2026-11-29T00:00:00+01:00", "value": 0.1579},
+        ]
+        assert len(attributes["tomorrow"]) == 3
 
-            await clock.waiter_for(OFFPEAK)  # the scheduler sleeps until the change, not a poll
-            await clock.move_to(OFFPEAK)
-            assert state(await watcher.wait(f"{base}/offpeak_now", lambda p: state(p) == "ON")) == "ON"
-            assert state(await watcher.wait(f"{base}/price_current", lambda p: state(p) == 0.1579)) == 0.1579
-            next_change = dt.datetime(2026, 11, 29, 5, 0, tzinfo=dt.UTC).isoformat()
-            await watcher.wait(f"{base}/price_next_change", lambda p: state(p) == next_change)
-            assert exporter.published_count == 1  # a price-only publication, not a full one
-        finally:
-            await exporter.disconnect()
+        await clock.waiter_for(OFFPEAK)  # the scheduler sleeps until the change, not a poll
+        await clock.move_to(OFFPEAK)
+        assert state(await watcher.wait(f"{base}/offpeak_now", lambda p: state(p) == "ON")) == "ON"
+        assert state(await watcher.wait(f"{base}/price_current", lambda p: state(p) == 0.1579)) == 0.1579
+        next_change = dt.datetime(2026, 11, 29, 5, 0, tzinfo=dt.UTC).isoformat()
+        await watcher.wait(f"{base}/price_next_change", lambda p: state(p) == next_change)
+        assert exporter.published_count == 1  # a price-only publication, not a full one
 
 
 async def test_tempo_price_follows_tomorrows_colour_at_06_00(broker: Mosquitto, demo_store: Store) -> None:
@@ -90,41 +98,31 @@ async def test_tempo_price_follows_tomorrows_colour_at_06_00(broker: Mosquitto, 
     six = dt.datetime(2026, 11, 29, 5, 0, tzinfo=dt.UTC)
     clock = SteppedClock(before)
     exporter = make(demo_store, broker, clock)
-    async with Watcher(broker.port) as watcher:
-        await exporter.connect()
-        await asyncio.wait_for(exporter.connected_event.wait(), WAIT)
-        try:
-            await exporter.export()
-            base = f"myelectricaldata/{TEMPO}"
-            assert state(await watcher.wait(f"{base}/price_current")) == 0.1325  # blue night
-            assert state(await watcher.wait(f"{base}/price_next")) == 0.706  # red peak hours
-            await clock.waiter_for(six)
-            await clock.move_to(six)
-            await watcher.wait(f"{base}/price_current", lambda p: state(p) == 0.706)
-            await watcher.wait(f"{base}/offpeak_now", lambda p: state(p) == "OFF")
-            await watcher.wait(f"{base}/price_current/attributes", lambda p: b"tempo_red_hp" in p)
-            attributes = json.loads(await watcher.wait(f"{base}/price_current/attributes"))
-            assert attributes["bucket"] == "tempo_red_hp"
-        finally:
-            await exporter.disconnect()
+    async with Watcher(broker.port) as watcher, running(exporter):
+        await exporter.export()
+        base = f"myelectricaldata/{TEMPO}"
+        assert state(await watcher.wait(f"{base}/price_current")) == 0.1325  # blue night
+        assert state(await watcher.wait(f"{base}/price_next")) == 0.706  # red peak hours
+        await clock.waiter_for(six)
+        await clock.move_to(six)
+        await watcher.wait(f"{base}/price_current", lambda p: state(p) == 0.706)
+        await watcher.wait(f"{base}/offpeak_now", lambda p: state(p) == "OFF")
+        await watcher.wait(f"{base}/price_current/attributes", lambda p: b"tempo_red_hp" in p)
+        attributes = json.loads(await watcher.wait(f"{base}/price_current/attributes"))
+        assert attributes["bucket"] == "tempo_red_hp"
 
 
 async def test_birth_message_republishes_the_price_in_force_now(broker: Mosquitto, demo_store: Store) -> None:
     clock = SteppedClock(BEFORE_OFFPEAK)
     exporter = make(demo_store, broker, clock, group_consumption=False)
-    async with Watcher(broker.port) as watcher:
-        await exporter.connect()
-        await asyncio.wait_for(exporter.connected_event.wait(), WAIT)
-        try:
-            await exporter.export()
-            base = f"myelectricaldata/{HPHC}"
-            await watcher.wait(f"{base}/price_current")
-            clock.now = OFFPEAK + dt.timedelta(minutes=5)  # moved without waking the price clock
-            async with aiomqtt.Client("127.0.0.1", broker.port) as ha:
-                await ha.publish("homeassistant/status", "online", qos=1)
-            await watcher.wait(f"{base}/price_current", lambda p: state(p) == 0.1579)
-        finally:
-            await exporter.disconnect()
+    async with Watcher(broker.port) as watcher, running(exporter):
+        await exporter.export()
+        base = f"myelectricaldata/{HPHC}"
+        await watcher.wait(f"{base}/price_current")
+        clock.now = OFFPEAK + dt.timedelta(minutes=5)  # moved without waking the price clock
+        async with aiomqtt.Client("127.0.0.1", broker.port) as ha:
+            await ha.publish("homeassistant/status", "online", qos=1)
+        await watcher.wait(f"{base}/price_current", lambda p: state(p) == 0.1579)
 
 
 async def test_device_triggers_are_discovered_and_fire_once(broker: Mosquitto, demo_store: Store) -> None:
@@ -133,52 +131,40 @@ async def test_device_triggers_are_discovered_and_fire_once(broker: Mosquitto, d
     await demo_store.save_ecowatt([EcoWattDay(tomorrow, 3, "coupures possibles", (3,) * 24)])
     clock = SteppedClock(dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC))
     exporter = make(demo_store, broker, clock)
-    async with Watcher(broker.port) as watcher:
-        await exporter.connect()
-        await asyncio.wait_for(exporter.connected_event.wait(), WAIT)
-        try:
-            await exporter.export()
-            config = json.loads(
-                await watcher.wait(
-                    "homeassistant/device_automation/myelectricaldata_tempo/tomorrow_red/config"
-                )
-            )
-            assert (config["automation_type"], config["type"], config["topic"]) == (
-                "trigger",
-                "tomorrow_red",
-                "myelectricaldata/tempo/trigger",
-            )
-            assert config["device"]["identifiers"] == ["myelectricaldata_tempo"]
-            for topic in (
-                "homeassistant/device_automation/myelectricaldata_tempo/tomorrow_white/config",
-                "homeassistant/device_automation/myelectricaldata_ecowatt/tomorrow_orange/config",
-                f"homeassistant/device_automation/myelectricaldata_{HPHC}/data_late/config",
-                f"homeassistant/device_automation/myelectricaldata_{HPHC}/peak_90_percent/config",
-            ):
-                await watcher.wait(topic)
-            assert await watcher.wait("myelectricaldata/tempo/trigger") == b"tomorrow_red"
-            assert await watcher.wait("myelectricaldata/ecowatt/trigger") == b"tomorrow_red"
-            assert watcher.messages["myelectricaldata/tempo/trigger"][1] is False  # never retained
-            await exporter.export()  # the same occurrence does not fire twice
-            await watcher.wait_count(f"myelectricaldata/{HPHC}/price_current", 2)
-            sent = [t for t, _, _ in watcher.log if t == "myelectricaldata/tempo/trigger"]
-            assert len(sent) == 1
-        finally:
-            await exporter.disconnect()
+    async with Watcher(broker.port) as watcher, running(exporter):
+        await exporter.export()
+        config = json.loads(
+            await watcher.wait("homeassistant/device_automation/myelectricaldata_tempo/tomorrow_red/config")
+        )
+        assert (config["automation_type"], config["type"], config["topic"]) == (
+            "trigger",
+            "tomorrow_red",
+            "myelectricaldata/tempo/trigger",
+        )
+        assert config["device"]["identifiers"] == ["myelectricaldata_tempo"]
+        for topic in (
+            "homeassistant/device_automation/myelectricaldata_tempo/tomorrow_white/config",
+            "homeassistant/device_automation/myelectricaldata_ecowatt/tomorrow_orange/config",
+            f"homeassistant/device_automation/myelectricaldata_{HPHC}/data_late/config",
+            f"homeassistant/device_automation/myelectricaldata_{HPHC}/peak_90_percent/config",
+        ):
+            await watcher.wait(topic)
+        assert await watcher.wait("myelectricaldata/tempo/trigger") == b"tomorrow_red"
+        assert await watcher.wait("myelectricaldata/ecowatt/trigger") == b"tomorrow_red"
+        assert watcher.messages["myelectricaldata/tempo/trigger"][1] is False  # never retained
+        await exporter.export()  # the same occurrence does not fire twice
+        await watcher.wait_count(f"myelectricaldata/{HPHC}/price_current", 2)
+        sent = [t for t, _, _ in watcher.log if t == "myelectricaldata/tempo/trigger"]
+        assert len(sent) == 1
 
 
 async def test_data_late_fires_when_nothing_new_for_two_days(broker: Mosquitto, demo_store: Store) -> None:
     # The demo store holds data up to 2026-11-27: three days later nothing new came for 2 days.
     clock = SteppedClock(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC))
     exporter = make(demo_store, broker, clock)
-    async with Watcher(broker.port) as watcher:
-        await exporter.connect()
-        await asyncio.wait_for(exporter.connected_event.wait(), WAIT)
-        try:
-            await exporter.export()
-            assert await watcher.wait(f"myelectricaldata/{HPHC}/trigger") == b"data_late"
-        finally:
-            await exporter.disconnect()
+    async with Watcher(broker.port) as watcher, running(exporter):
+        await exporter.export()
+        assert await watcher.wait(f"myelectricaldata/{HPHC}/trigger") == b"data_late"
 
 
 async def test_tempo_forecast_entities_on_the_tempo_device(broker: Mosquitto, demo_store: Store) -> None:
@@ -208,25 +194,20 @@ async def test_tempo_forecast_entities_on_the_tempo_device(broker: Mosquitto, de
         now,
     )
     exporter = make(demo_store, broker, SteppedClock(now))
-    async with Watcher(broker.port) as watcher:
-        await exporter.connect()
-        await asyncio.wait_for(exporter.connected_event.wait(), WAIT)
-        try:
-            await exporter.export()
-            config = json.loads(await watcher.wait("homeassistant/device/myelectricaldata_tempo/config"))
-            assert config["components"]["forecast_day_1"]["options"] == ["blue", "white", "red", "unknown"]
-            assert config["components"]["forecast_day_1_probability"]["unit_of_measurement"] == "%"
-            assert state(await watcher.wait("myelectricaldata/tempo/forecast_day_1")) == "red"
-            assert state(await watcher.wait("myelectricaldata/tempo/forecast_day_1_probability")) == 70.0
-            attributes = json.loads(await watcher.wait("myelectricaldata/tempo/forecast_day_1/attributes"))
-            assert attributes["date"] == "2026-11-29"
-            assert attributes["probability_red"] == 70.0
-            assert state(await watcher.wait("myelectricaldata/tempo/forecast_day_2")) == "blue"
-            assert state(await watcher.wait("myelectricaldata/tempo/forecast_day_3")) == "unknown"
-            assert state(await watcher.wait("myelectricaldata/tempo/remaining_red")) == 19
-            assert state(await watcher.wait("myelectricaldata/tempo/remaining_white")) == 40
-        finally:
-            await exporter.disconnect()
+    async with Watcher(broker.port) as watcher, running(exporter):
+        await exporter.export()
+        config = json.loads(await watcher.wait("homeassistant/device/myelectricaldata_tempo/config"))
+        assert config["components"]["forecast_day_1"]["options"] == ["blue", "white", "red", "unknown"]
+        assert config["components"]["forecast_day_1_probability"]["unit_of_measurement"] == "%"
+        assert state(await watcher.wait("myelectricaldata/tempo/forecast_day_1")) == "red"
+        assert state(await watcher.wait("myelectricaldata/tempo/forecast_day_1_probability")) == 70.0
+        attributes = json.loads(await watcher.wait("myelectricaldata/tempo/forecast_day_1/attributes"))
+        assert attributes["date"] == "2026-11-29"
+        assert attributes["probability_red"] == 70.0
+        assert state(await watcher.wait("myelectricaldata/tempo/forecast_day_2")) == "blue"
+        assert state(await watcher.wait("myelectricaldata/tempo/forecast_day_3")) == "unknown"
+        assert state(await watcher.wait("myelectricaldata/tempo/remaining_red")) == 19
+        assert state(await watcher.wait("myelectricaldata/tempo/remaining_white")) == 40
 
 
 async def test_switching_groups_off_removes_price_entities_and_their_triggers(
