@@ -176,11 +176,12 @@ class Database:
 
     # ------------------------------------------------------------------ coverage
 
-    # Kept private under this name: tests patch `Store._merge_coverage` to fail a save half way.
-
     async def _merge_coverage(
         self, conn: AsyncConnection, usage_point_id: str, kind: DataKind, covered: Sequence[DateRange]
     ) -> None:
+        """Add `covered` to the days stored for (usage point, kind), inside the caller's transaction.
+        The rooms saving readings, Tempo and max power call it; its private name is the one the store
+        tests replace to make a save fail half way."""
         if not covered:
             return
         where = and_(sync_coverage.c.usage_point_id == usage_point_id, sync_coverage.c.kind == kind.value)

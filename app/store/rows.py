@@ -43,19 +43,19 @@ def non_key(table: Table) -> tuple[str, ...]:
     return tuple(c.name for c in table.columns if c.name not in keys)
 
 
-def epoch(instant: dt.datetime) -> int:
+def epoch(moment: dt.datetime) -> int:
     """UTC epoch seconds of an aware instant (floored to the second)."""
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ValueError(f"naive datetime {instant!r}: instants must be timezone-aware")
-    seconds = instant.timestamp()
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment!r}: instants must be timezone-aware")
+    seconds = moment.timestamp()
     whole = int(seconds)
     return whole - 1 if whole > seconds else whole
 
 
-def epoch_ceil(instant: dt.datetime) -> int:
-    """Smallest whole second >= instant (bounds of [start, end) queries)."""
-    floor = epoch(instant)
-    return floor + 1 if instant.microsecond else floor
+def epoch_ceil(moment: dt.datetime) -> int:
+    """Smallest whole second >= moment (bounds of [start, end) queries)."""
+    floor = epoch(moment)
+    return floor + 1 if moment.microsecond else floor
 
 
 def instant(seconds: int | None) -> dt.datetime | None:
