@@ -31,9 +31,9 @@ import aiohttp
 import voluptuous as vol
 
 from app import contracts, tariff_rules, timeline
+from app.costing import contract_timeline
 from app.domain import DataKind, Direction, UsagePoint
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
-from app.pricing.costs import contract_timeline
 
 log = logging.getLogger(__name__)
 
