@@ -7,7 +7,9 @@ the store: never a gateway call."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -311,6 +313,34 @@ async def day_split(
 ) -> tuple[int | None, int | None, Decimal | None]:
     """HP and HC Wh and the energy cost of one Paris day (`split_buckets`)."""
     return split_buckets(await costs.daily(usage_point_id, day, day))
+
+
+@dataclass(frozen=True, slots=True)
+class DailyCostSplit:
+    """Priced days of a usage point: HP and HC Wh per Paris day (days with such buckets only) and the
+    energy euros per (Paris day, offer id)."""
+
+    peak_wh: Mapping[dt.date, int]
+    offpeak_wh: Mapping[dt.date, int]
+    euros: Mapping[tuple[dt.date, str], Decimal]
+
+
+async def daily_cost_split(
+    costs: CostSource, usage_point_id: str, first: dt.date, last: dt.date
+) -> DailyCostSplit:
+    """HP/HC Wh and energy euros per Paris day of [first, last] (the time series exporters send)."""
+    peak: dict[dt.date, int] = defaultdict(int)
+    offpeak: dict[dt.date, int] = defaultdict(int)
+    euros: dict[tuple[dt.date, str], Decimal] = defaultdict(Decimal)
+    for cost in await costs.daily(usage_point_id, first, last):
+        day = timeline.paris_date(cost.start)
+        side = tariff_rules.peak_or_offpeak(cost.bucket)
+        if side == "hp":
+            peak[day] += cost.wh
+        elif side == "hc":
+            offpeak[day] += cost.wh
+        euros[(day, cost.offer_id)] += cost.euros
+    return DailyCostSplit(dict(peak), dict(offpeak), dict(euros))
 
 
 async def peak_offpeak_from_curve(
