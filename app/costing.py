@@ -122,13 +122,6 @@ class StoreCostSource:
         stored = await self.store.get_setting(EJP_DAYS_KEY.format(pdl=usage_point_id)) or []
         return frozenset(dt.date.fromisoformat(d) for d in stored)
 
-    async def warnings(
-        self, usage_point_id: str, offer: PricedOffer | None, first: dt.date, last: dt.date
-    ) -> list[dict[str, Any]]:
-        """What the user must know to trust the euros (as the JSON answers show it)."""
-        found = ejp_warnings(offer, first, last, await self.ejp_days(usage_point_id)) if offer else []
-        return [{"code": w.code, "seasons": w.seasons} for w in found]
-
     async def tempo_map(self, first: dt.date, last: dt.date) -> dict[dt.date, TempoColor]:
         return {d.day: d.color for d in await self.store.tempo(first - dt.timedelta(days=1), last)}
 
