@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from app import __version__, timeline
 from app.addon import Integrations
 from app.backup import BackupControl
+from app.costing import StoreCostSource
 from app.domain import CallRecord, SyncPhase
 from app.exporters.base import CoreApi, ExportContext, MqttBroker
 from app.exporters.homeassistant.defaults import announce_defaults
@@ -23,7 +24,6 @@ from app.gateway.client import GatewayClient
 from app.gateway.errors import GatewayError
 from app.gateway.retry import RetryPolicy
 from app.gateway.v1 import LegacyGatewayClient
-from app.pricing.costs import StoreCostSource
 from app.settings import Settings
 from app.store import Store
 from app.sync.forecast import TempoForecastPoller

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import psutil
 
+from app.costing import StoreCostSource
 from app.exporters.base import ExportContext
 from app.exporters.homeassistant import HomeAssistantStatisticsExporter
-from app.pricing.costs import StoreCostSource
 from app.store import Store
 from tests.ha_support import Mosquitto, build_demo_data, start_home_assistant
 

@@ -21,13 +21,14 @@ from pathlib import Path
 
 from sqlalchemy import delete
 
-from app import contracts, timeline
+from app import timeline
+from app.contract_timeline import parse_timeline
+from app.costing import StoreCostSource
 from app.domain import Direction
 from app.exporters.base import ExportContext
 from app.exporters.homeassistant import HomeAssistantStatisticsExporter
 from app.exporters.homeassistant.hourly import classifier_for, hourly_energy
-from app.pricing.costs import StoreCostSource
-from app.store import Store
+from app.store import Store, contracts
 from app.store.tables import daily_energy, interval_reading
 from bench.homeassistant import NOW, _Clock, _RssSampler
 from tests.ha_support import Mosquitto, build_demo_data, start_home_assistant
@@ -85,7 +86,7 @@ async def bench(workdir: Path) -> None:
         ]
         text = "\n".join(f"{start} {what}" for start, what in moves)
         started = time.perf_counter()
-        changed, since = await contracts.save_user_timeline(store, PDL, contracts.parse_timeline(text))
+        changed, since = await contracts.save_user_timeline(store, PDL, parse_timeline(text))
         saved = time.perf_counter() - started
         split, priced, hours, days = await _resplit_and_reprice(store, first, last)
         print(

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app import contracts, tariff_rules, timeline
+from app import tariff_rules, timeline
+from app.contract_timeline import parse_timeline
+from app.costing import StoreCostSource, contract_timeline
 from app.domain import (
     Contract,
     DateRange,
@@ -20,8 +22,7 @@ from app.domain import (
     UsagePoint,
 )
 from app.exporters.homeassistant.hourly import classifier_for
-from app.pricing.costs import StoreCostSource, contract_timeline
-from app.store import Store
+from app.store import Store, contracts
 from app.tariff_rules import parse_offpeak_text
 from app.web.app import create_app
 from app.web.charts import SplitCache
@@ -37,7 +38,7 @@ async def _point_that_moved(store: Store) -> None:
     await store.save_usage_points(
         [UsagePoint(PDL, subscribed_power_kva=9, pricing_option=PricingOption.TEMPO)]
     )
-    await contracts.save_user_timeline(store, PDL, contracts.parse_timeline(MOVES))
+    await contracts.save_user_timeline(store, PDL, parse_timeline(MOVES))
     readings = [
         IntervalReading(PDL, Direction.CONSUMPTION, s, m, w) for s, m, w in constant_load(FIRST, LAST)
     ]
@@ -201,7 +202,7 @@ async def test_victoriametrics_history_is_replaced_after_a_timeline_change(
             name = "myelectricaldata_consumption_daily_hp_wh"
             before = dict(await read_series(url, name, pdl))
             await contracts.save_user_timeline(
-                store, pdl, contracts.parse_timeline(f"- HC_HP 9 22:00-06:00\n{change} HC_HP 9 01:00-07:00")
+                store, pdl, parse_timeline(f"- HC_HP 9 22:00-06:00\n{change} HC_HP 9 01:00-07:00")
             )
             result = await manager.run("victoriametrics")
             assert result is not None and f"corrected series replaced for {pdl}" in result.detail

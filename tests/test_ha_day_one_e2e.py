@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from app import timeline
+from app.costing import StoreCostSource
 from app.domain import Direction
 from app.exporters.base import ExportContext
 from app.exporters.homeassistant import HomeAssistantStatisticsExporter
@@ -31,7 +32,6 @@ from app.exporters.homeassistant.energy import EnergyDashboard
 from app.exporters.homeassistant.sensors import compute_sensors
 from app.exporters.homeassistant.websocket import HomeAssistantError
 from app.gateway.simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, default_usage_points
-from app.pricing.costs import StoreCostSource
 from app.service import Service
 from app.settings import Secret, Settings
 from app.store import Store

@@ -8,9 +8,10 @@ import itertools
 
 import pytest
 
-from app import contracts, timeline
+from app import timeline
+from app.contract_timeline import parse_timeline
 from app.domain import Direction
-from app.store import Store
+from app.store import Store, contracts
 from tests.ha_support import HomeAssistant
 from tests.test_homeassistant_e2e import HPHC, demo_store, exporter, hourly, start_of
 
@@ -35,7 +36,7 @@ async def test_a_timeline_change_resplits_the_bucket_statistics_in_home_assistan
 ) -> None:
     ids = {b: f"myelectricaldata:consumption_{HPHC}_{b}" for b in ("hp", "hc")}
     total_id = f"myelectricaldata:consumption_{HPHC}"
-    await contracts.save_user_timeline(demo_store, HPHC, contracts.parse_timeline(ORIGINAL))
+    await contracts.save_user_timeline(demo_store, HPHC, parse_timeline(ORIGINAL))
     await exporter(home_assistant, demo_store).export()
     first, last = SEEN
     stored: dict[dt.datetime, float] = {
@@ -45,7 +46,7 @@ async def test_a_timeline_change_resplits_the_bucket_statistics_in_home_assistan
     }
     before = await hourly(home_assistant, [*ids.values(), total_id], first, dt.date(2026, 11, 28))
 
-    await contracts.save_user_timeline(demo_store, HPHC, contracts.parse_timeline(MOVED))
+    await contracts.save_user_timeline(demo_store, HPHC, parse_timeline(MOVED))
     await exporter(home_assistant, demo_store).export()
     after = await hourly(home_assistant, [*ids.values(), total_id], first, dt.date(2026, 11, 28))
 
@@ -84,7 +85,7 @@ async def test_a_timeline_change_resplits_the_bucket_statistics_in_home_assistan
         assert [r["sum"] for r in again[sid]] == pytest.approx([r["sum"] for r in after[sid]], abs=1e-6)
 
     # putting the contract back re-splits back (and leaves the shared core as the other tests expect)
-    await contracts.save_user_timeline(demo_store, HPHC, contracts.parse_timeline(ORIGINAL))
+    await contracts.save_user_timeline(demo_store, HPHC, parse_timeline(ORIGINAL))
     await exporter(home_assistant, demo_store).export()
     restored = await hourly(home_assistant, [*ids.values(), total_id], first, dt.date(2026, 11, 28))
     for sid in (*ids.values(), total_id):

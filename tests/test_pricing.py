@@ -15,9 +15,9 @@ from aiohttp.test_utils import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.costing import StoreCostSource
 from app.domain import OffpeakRange, TempoColor
 from app.pricing.catalogue import CatalogueError, load_file, load_shipped
-from app.pricing.costs import CHOSEN_KEY, StoreCostSource
 from app.pricing.engine import (
     PARIS,
     group_by_local_day,
@@ -26,6 +26,7 @@ from app.pricing.engine import (
     price_day,
     totals,
 )
+from app.store.settings import CHOSEN_KEY
 from app.web.app import create_app
 from tests.support import AiohttpServer, Clock, make_service, start_simulator
 
@@ -380,7 +381,7 @@ def _days(first: dt.date, last: dt.date, wh: int) -> dict[dt.date, int]:
 
 
 def test_bilan_compares_partial_years_on_the_same_days_only() -> None:
-    from app.pricing.simulation import bilan
+    from app.pricing.figures import bilan
 
     consumption = {
         **_days(dt.date(2023, 11, 28), dt.date(2023, 12, 31), 10_000),  # history starts late November
@@ -406,7 +407,7 @@ def test_bilan_compares_partial_years_on_the_same_days_only() -> None:
 def test_bilan_change_is_zero_when_every_day_repeats(
     first: dt.date, length: int, shift: int, wh: int
 ) -> None:
-    from app.pricing.simulation import bilan
+    from app.pricing.figures import bilan
 
     consumption = _days(first, first + dt.timedelta(days=length + shift + 365), wh)
     for row in bilan(consumption, {}, {}, {})["years"]:
@@ -414,7 +415,7 @@ def test_bilan_change_is_zero_when_every_day_repeats(
 
 
 def test_bilan_self_consumption_rate_counts_only_days_with_both_curves() -> None:
-    from app.pricing.simulation import bilan
+    from app.pricing.figures import bilan
 
     production = _days(dt.date(2025, 1, 1), dt.date(2025, 12, 31), 8_000)
     self_consumed = {day: 2_000 for day in _days(dt.date(2025, 7, 1), dt.date(2025, 12, 31), 0)}

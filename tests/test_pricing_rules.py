@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.costing import StoreCostSource
 from app.domain import (
     Contract,
     DailyEnergy,
@@ -26,7 +27,7 @@ from app.domain import (
     UsagePoint,
 )
 from app.pricing.catalogue import BUCKETS_BY_OPTION, from_gateway, load_file, load_shipped, parse_offer
-from app.pricing.costs import EJP_DAYS_KEY, USER_OFFERS_KEY, StoreCostSource, parse_ejp_days
+from app.pricing.costs import parse_ejp_days
 from app.pricing.engine import (
     PARIS,
     bucket_energy,
@@ -38,6 +39,7 @@ from app.pricing.engine import (
 )
 from app.pricing.simulation import price_period
 from app.store.repository import Store
+from app.store.settings import EJP_DAYS_KEY, USER_OFFERS_KEY
 from app.web.app import create_app
 from tests.support import AiohttpServer, Clock, make_service, same_origin, start_simulator
 from tests.test_pricing import AiohttpClient, constant_load

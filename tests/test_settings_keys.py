@@ -18,10 +18,6 @@ from app.store import Store
 
 APP = Path(__file__).resolve().parent.parent / "app"
 OWNER = Path("store/settings.py")
-# Temporary (issue 16): pricing and contracts are being moved by another change; they still read
-# their keys themselves, under the same names and values as the owner's. Remove once they use the
-# accessors.
-NOT_YET_MIGRATED = (Path("pricing"), Path("contracts.py"), Path("costing.py"))
 RAW_CALLS = {"get_setting", "set_setting"}
 RAW_SETTINGS_CALLS = {"value", "set_value"}  # on `<something>.settings`
 
@@ -32,10 +28,6 @@ def _modules() -> Iterator[tuple[Path, ast.Module]]:
         if "migrations" in relative.parts:
             continue
         yield relative, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-
-
-def _not_yet_migrated(relative: Path) -> bool:
-    return any(relative == place or place in relative.parents for place in NOT_YET_MIGRATED)
 
 
 def _owner_keys() -> dict[str, str]:
@@ -94,7 +86,7 @@ def test_only_the_settings_module_reads_or_writes_settings_by_key() -> None:
     offenders = [
         f"app/{relative}:{line} calls {name}"
         for relative, tree in _modules()
-        if relative != OWNER and not _not_yet_migrated(relative)
+        if relative != OWNER
         for name, line in _raw_calls(tree)
     ]
     assert offenders == [], "use the accessors of app/store/settings.py:\n" + "\n".join(offenders)
@@ -105,7 +97,7 @@ def test_no_other_module_defines_or_spells_a_settings_key() -> None:
     prefixes = _key_prefixes(keys)
     offenders = []
     for relative, tree in _modules():
-        if relative == OWNER or _not_yet_migrated(relative):
+        if relative == OWNER:
             continue
         offenders += [f"app/{relative}:{line} defines {name}" for name, _, line in _key_constants(tree)]
         offenders += [
@@ -116,18 +108,6 @@ def test_no_other_module_defines_or_spells_a_settings_key() -> None:
             and any(node.value == p or (p.endswith(".") and node.value.startswith(p)) for p in prefixes)
         ]
     assert offenders == [], "settings keys belong in app/store/settings.py:\n" + "\n".join(offenders)
-
-
-def test_modules_not_yet_migrated_use_the_owners_keys() -> None:
-    known = set(_owner_keys().values())
-    drifted = [
-        f"app/{relative}:{line} {name} = {text!r}"
-        for relative, tree in _modules()
-        if _not_yet_migrated(relative)
-        for name, text, line in _key_constants(tree)
-        if text not in known
-    ]
-    assert drifted == [], "a key not spelled as in app/store/settings.py:\n" + "\n".join(drifted)
 
 
 def test_the_check_sees_a_key_spelled_elsewhere() -> None:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import tariff_rules, timeline
+from app.costing import StoreCostSource
 from app.domain import DateRange, Direction, IntervalReading, OffpeakRange, TempoColor, UsagePoint
 from app.exporters._data import summarize
 from app.exporters.homeassistant.hourly import TOTAL, classifier_for, hourly_energy
@@ -22,7 +23,6 @@ from app.exporters.prometheus import PrometheusExporter
 from app.exporters.victoriametrics import VictoriaMetricsExporter
 from app.gateway.simulator.model import SimulatedUsagePoint
 from app.pricing.catalogue import CatalogueError, parse_offer
-from app.pricing.costs import StoreCostSource
 from app.pricing.engine import group_by_local_day, price_day, totals
 from app.store import Store
 from app.tariff_rules import (

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app import timeline
+from app.costing import StoreCostSource
 from app.domain import DateRange, Direction, IntervalReading, OffpeakRange, UsagePoint
-from app.pricing.costs import StoreCostSource
 from app.pricing.engine import group_totals, totals
 from app.service import Service
 from app.settings import Settings

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from app import tariff_rules, timeline
+from app import timeline
+from app.costing import contract_timeline, day_split, peak_offpeak_from_curve
 from app.domain import Direction, EcoWattDay, MaxPower, TempoDay, UsagePoint, subscribed_power
 from app.exporters.base import ExportContext
-from app.pricing.costs import contract_timeline
-from app.pricing.source import BucketCost
 from app.tariff_rules import ContractPeriod
 
 EPOCH_DAY = dt.date(1970, 1, 1)
@@ -47,32 +46,6 @@ class Summary:
     points: list[PointSummary] = field(default_factory=list)
     tempo: dict[str, TempoDay] = field(default_factory=dict)  # "today" / "tomorrow"
     ecowatt: dict[str, EcoWattDay] = field(default_factory=dict)
-
-
-def split_buckets(costs: Sequence[BucketCost]) -> tuple[int | None, int | None, Decimal | None]:
-    """HP and HC Wh (None when the offer has no such buckets) and the total cost of the buckets."""
-    hp = [c.wh for c in costs if tariff_rules.peak_or_offpeak(c.bucket) == "hp"]
-    hc = [c.wh for c in costs if tariff_rules.peak_or_offpeak(c.bucket) == "hc"]
-    total = sum((c.euros for c in costs), Decimal(0)) if costs else None
-    return (sum(hp) if hp or hc else None), (sum(hc) if hp or hc else None), total
-
-
-async def hphc_from_curve(
-    context: ExportContext, point: UsagePoint, periods: Sequence[ContractPeriod], day: dt.date
-) -> tuple[int | None, int | None]:
-    """HP/HC Wh of one Paris day from the stored load curve, under the contract period of that day."""
-    period = tariff_rules.period_in_force(periods, day)
-    if period is None or not tariff_rules.splits_peak_offpeak(period):
-        return None, None
-    start, end = timeline.day_bounds_utc(day)
-    readings = await context.store.completed_intervals(
-        point.usage_point_id, Direction.CONSUMPTION, start, end
-    )
-    slots = [(r.start, r.average_w * r.minutes) for r in readings if r.average_w is not None]
-    split = tariff_rules.peak_offpeak_by_day(periods, slots).get(day)
-    if split is None:
-        return None, None
-    return round(split[0] / 60), round(split[1] / 60)
 
 
 async def summarize(context: ExportContext) -> Summary:
@@ -134,10 +107,9 @@ async def _direction(
             part.yesterday_wh = last.wh
         if direction is Direction.CONSUMPTION:
             if context.costs is not None:
-                buckets = await context.costs.daily(pdl, last.day, last.day)
-                part.hp_wh, part.hc_wh, part.day_cost = split_buckets(buckets)
+                part.hp_wh, part.hc_wh, part.day_cost = await day_split(context.costs, pdl, last.day)
             if part.hp_wh is None:
-                part.hp_wh, part.hc_wh = await hphc_from_curve(context, point, periods, last.day)
+                part.hp_wh, part.hc_wh = await peak_offpeak_from_curve(store, pdl, periods, last.day)
     return part
 
 

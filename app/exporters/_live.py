@@ -1,6 +1,6 @@
-"""Live prices per usage point, read from the store for every exporter that shows them (Home Assistant
-discovery, MQTT, Prometheus): the offer chosen on the offers page (else the regulated one of the
-contract), the off-peak hours in force and the stored Tempo colours."""
+"""The clock of the live prices every exporter that shows them uses (Home Assistant discovery, MQTT,
+Prometheus): sleep until the next price change, then hand the prices in force (`app.costing.live_prices`)
+over."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from app import timeline
-from app.domain import TempoColor
-from app.pricing.catalogue import PricedOffer
-from app.pricing.costs import StoreCostSource
-from app.pricing.live import LivePrice, live_price
+from app.costing import live_prices
+from app.pricing.live import LivePrice
 from app.store import Store
 
 log = logging.getLogger(__name__)
@@ -21,42 +19,6 @@ log = logging.getLogger(__name__)
 MAX_SLEEP = 3600.0  # re-read the clock at least hourly (suspend, clock jumps)
 WaitUntil = Callable[[dt.datetime], Awaitable[None]]
 OnChange = Callable[[dict[str, LivePrice]], Awaitable[None]]
-
-
-async def tempo_colours(store: Store, now: dt.datetime) -> dict[dt.date, TempoColor]:
-    today = timeline.paris_today(now)
-    return {
-        d.day: d.color for d in await store.tempo(today - dt.timedelta(days=2), today + dt.timedelta(days=2))
-    }
-
-
-class _OneReadCostSource(StoreCostSource):
-    """Reads the offer catalogue once for all usage points of one computation."""
-
-    _offers: list[PricedOffer] | None = None
-
-    async def offers(self) -> list[PricedOffer]:
-        if self._offers is None:
-            self._offers = await super().offers()
-        return self._offers
-
-
-async def live_prices(store: Store, now: dt.datetime) -> dict[str, LivePrice]:
-    """usage point id -> its live price; points without a known offer are left out."""
-    costs = _OneReadCostSource(store)
-    tempo = await tempo_colours(store, now)
-    out: dict[str, LivePrice] = {}
-    for point in await store.usage_points():
-        if not point.has_consumption:
-            continue
-        pdl = point.usage_point_id
-        offer = await costs.chosen_offer(pdl)
-        if offer is None:
-            continue
-        out[pdl] = live_price(
-            offer, now, offpeak=await costs.offpeak(pdl), tempo=tempo, ejp_days=await costs.ejp_days(pdl)
-        )
-    return out
 
 
 def next_wake(prices: dict[str, LivePrice], now: dt.datetime) -> dt.datetime:

@@ -22,8 +22,9 @@ from typing import Any, ClassVar
 import aiomqtt
 import voluptuous as vol
 
+from app.costing import live_prices
 from app.exporters._data import DirectionSummary, Summary, kwh, summarize
-from app.exporters._live import live_prices, run_price_clock
+from app.exporters._live import run_price_clock
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
 from app.pricing.live import LivePrice
 

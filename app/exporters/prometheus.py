@@ -22,9 +22,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoM
 from prometheus_client.registry import Collector
 
 from app import timeline
+from app.costing import live_prices
 from app.domain import SyncPhase, SyncProgress, TempoColor
 from app.exporters._data import DirectionSummary, Summary, summarize
-from app.exporters._live import live_prices
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
 from app.pricing.live import LivePrice
 from app.pricing.schedule import slot_at

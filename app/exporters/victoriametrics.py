@@ -24,16 +24,16 @@ import json
 import logging
 import re
 from collections import defaultdict
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import aiohttp
 import voluptuous as vol
 
-from app import contracts, tariff_rules, timeline
+from app import tariff_rules, timeline
+from app.costing import contract_timeline, daily_cost_split
 from app.domain import DataKind, Direction, UsagePoint
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
-from app.pricing.costs import contract_timeline
+from app.store import contracts
 
 log = logging.getLogger(__name__)
 
@@ -241,25 +241,16 @@ class VictoriaMetricsExporter(BaseExporter):
                 out[daily.day].append(((f"{p}_{kind}_daily_wh", labels), ms, daily.wh))
             if direction is not Direction.CONSUMPTION:
                 continue
-            costs = await self.context.costs.daily(pdl, first, last) if self.context.costs else []
-            if costs:
-                hp: dict[dt.date, int] = defaultdict(int)
-                hc: dict[dt.date, int] = defaultdict(int)
-                euros: dict[tuple[dt.date, str], Decimal] = defaultdict(Decimal)
-                for cost in costs:
-                    day = timeline.paris_date(cost.start)
-                    side = tariff_rules.peak_or_offpeak(cost.bucket)
-                    if side == "hp":
-                        hp[day] += cost.wh
-                    elif side == "hc":
-                        hc[day] += cost.wh
-                    euros[(day, cost.offer_id)] += cost.euros
-                for (day, offer), amount in sorted(euros.items()):
+            costs = (
+                await daily_cost_split(self.context.costs, pdl, first, last) if self.context.costs else None
+            )
+            if costs is not None and costs.euros:
+                for (day, offer), amount in sorted(costs.euros.items()):
                     key = (f"{p}_consumption_daily_cost_euros", self._labels(pdl, offer=offer))
                     out[day].append((key, _day_ms(day), float(amount)))
                 split = defaultdict(lambda: [0, 0])
-                for day in set(hp) | set(hc):
-                    split[day] = [hp[day] * 60, hc[day] * 60]
+                for day in set(costs.peak_wh) | set(costs.offpeak_wh):
+                    split[day] = [costs.peak_wh.get(day, 0) * 60, costs.offpeak_wh.get(day, 0) * 60]
             for day, (peak, offpeak) in sorted(split.items()):
                 out[day].append(((f"{p}_consumption_daily_hp_wh", labels), _day_ms(day), _num(peak / 60)))
                 out[day].append(((f"{p}_consumption_daily_hc_wh", labels), _day_ms(day), _num(offpeak / 60)))

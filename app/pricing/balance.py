@@ -10,12 +10,11 @@ sensors share this one definition.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from app import timeline
-from app.domain import Direction, UsagePoint
-from app.pricing.engine import group_epochs_by_local_day
-from app.store import Store
+from app.domain import OffpeakRange, UsagePoint
+from app.pricing.engine import DaySlots, group_epochs_by_local_day
+from app.tariff_rules import offpeak_mask
 
 
 def production_point_of(point: UsagePoint | None, usage_point_id: str) -> str:
@@ -39,21 +38,22 @@ def self_consumed_per_day(
     return {day: sum(wh for _, wh in s.slots) for day, s in group_epochs_by_local_day(own).items()}
 
 
-async def self_consumed_by_day(
-    store: Store, usage_point_id: str, production_point_id: str, first: dt.date, last: dt.date
-) -> dict[dt.date, int]:
-    """`self_consumed_per_day` over the Paris days [first, last], read from the store."""
-    start = timeline.day_start_utc(first)
-    end = timeline.day_start_utc(last + dt.timedelta(days=1))
-    production = await store.interval_values(production_point_id, Direction.PRODUCTION, start, end)
-    if not production:
-        return {}
-    consumption = await store.interval_values(usage_point_id, Direction.CONSUMPTION, start, end)
-    return self_consumed_per_day(consumption, production)
-
-
 def self_consumption_rate(self_consumed_wh: int, produced_wh: int | None) -> float | None:
     """Share of the production consumed on site, in percent (None without production)."""
     if not produced_wh:
         return None
     return round(min(self_consumed_wh / produced_wh, 1.0) * 100, 1)
+
+
+def peak_offpeak_per_day(
+    days: Mapping[dt.date, DaySlots], offpeak: tuple[OffpeakRange, ...]
+) -> dict[dt.date, tuple[int, int]]:
+    """(HP Wh, HC Wh) of each Paris day of curve under the off-peak hours `offpeak` (none: no split)."""
+    if not offpeak:
+        return {}
+    mask = offpeak_mask(offpeak)
+    out: dict[dt.date, tuple[int, int]] = {}
+    for day, slots in days.items():
+        hc = sum(wh for minute, wh in slots.slots if mask[minute])
+        out[day] = (sum(wh for _, wh in slots.slots) - hc, hc)
+    return out

@@ -1,17 +1,19 @@
-"""Offer simulation and bilan as plain dicts (pure; pages, JSON API and future charts reuse them)."""
+"""Offer simulation, cost summaries and bilan (pure) as typed results with Decimal euros; their JSON
+shapes (pages, JSON API, charts) are `app.pricing.answers`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from app.domain import OffpeakRange, TempoColor
 from app.pricing.catalogue import PricedOffer
 from app.pricing.engine import (
     DayCost,
     DaySlots,
+    Totals,
     bucket_energy,
     ejp_seasons_without_days,
     group_totals,
@@ -20,12 +22,6 @@ from app.pricing.engine import (
     rules_key,
     totals,
 )
-
-CENT = Decimal("0.01")
-
-
-def _eur(value: Decimal) -> str:
-    return str(value.quantize(CENT))
 
 
 def price_period(
@@ -59,35 +55,59 @@ def price_period(
     return out
 
 
-def costs_summary(costs: Sequence[DayCost], period: str) -> dict[str, Any]:
-    """Totals per day/month/year and per bucket, subscription apart (euros as strings, Wh as ints)."""
-    rows = []
-    for key, total in group_totals(costs, period).items():
-        rows.append(
-            {
-                "period": key.isoformat(),
-                "wh": total.wh,
-                "energy_eur": _eur(total.energy_eur),
-                "subscription_eur": _eur(total.subscription_eur),
-                "total_eur": _eur(total.total_eur),
-                "buckets": {
-                    k: {"wh": wh, "eur": _eur(eur)} for k, (wh, eur) in sorted(total.buckets.items())
-                },
-                "estimated_days": total.estimated_days,
-            }
-        )
-    whole = totals(costs)
-    return {
-        "rows": rows,
-        "total": {
-            "wh": whole.wh,
-            "energy_eur": _eur(whole.energy_eur),
-            "subscription_eur": _eur(whole.subscription_eur),
-            "total_eur": _eur(whole.total_eur),
-            "estimated_days": whole.estimated_days,
-        },
-        "sources": sorted({c.period_source for c in costs}),
-    }
+@dataclass(frozen=True, slots=True)
+class CostSummary:
+    """Day costs totalled per day, month or year (`rows`, keyed by the first day) and over the whole span;
+    `sources` are the price periods' sources."""
+
+    period: str
+    rows: Mapping[dt.date, Totals]
+    total: Totals
+    sources: tuple[str, ...]
+
+
+def summarize_costs(costs: Sequence[DayCost], period: str) -> CostSummary:
+    """Totals per day/month/year and per bucket, subscription apart."""
+    return CostSummary(
+        period, group_totals(costs, period), totals(costs), tuple(sorted({c.period_source for c in costs}))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OfferResult:
+    """One offer priced over a simulation's span: its total (energy and subscription), its rank (1: the
+    cheapest), the saving against the current offer and the total per month ("YYYY-MM")."""
+
+    offer_id: str
+    provider: str
+    name: str
+    option: str
+    power_kva: int
+    origin: str
+    total_eur: Decimal
+    estimated_days: int
+    priced_days: int
+    months: Mapping[str, Decimal]
+    rank: int
+    saving_eur: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    first: dt.date
+    last: dt.date
+    power_kva: int
+    next_power_kva: int | None
+    current_offer_id: str | None
+    curve_days: int
+    expected_days: int
+    ejp_seasons_without_days: tuple[str, ...]
+    offers: tuple[OfferResult, ...]  # at the user's power, cheapest first
+    next_power: tuple[OfferResult, ...]  # at the next power up
+
+    @property
+    def gaps(self) -> bool:
+        return self.curve_days < self.expected_days
 
 
 def simulate(
@@ -102,14 +122,14 @@ def simulate(
     first: dt.date,
     last: dt.date,
     ejp_days: frozenset[dt.date] = frozenset(),
-) -> dict[str, Any]:
+) -> Simulation:
     """Every offer at the user's power (and the next power up) priced on [first, last], ranked.
     EJP offers are priced with the user's EJP days (none known: every hour at the normal price)."""
     powers = sorted({o.power_kva for o in offers})
     next_up = next((p for p in powers if p > power_kva), None)
     expected_days = (last - first).days + 1
     curve_days = sum(1 for d in days if first <= d <= last)
-    results: list[dict[str, Any]] = []
+    priced: list[tuple[PricedOffer, Totals, dict[dt.date, Totals]]] = []
     split_cache: dict[tuple[object, ...], dict[str, int]] = {}
     in_days = {d: s for d, s in days.items() if first <= d <= last}
     in_totals = {d: wh for d, wh in daily_totals.items() if first <= d <= last}
@@ -129,55 +149,78 @@ def simulate(
             )
             if first <= c.day <= last
         ]
-        if not costs:
-            continue
-        whole = totals(costs)
-        results.append(
-            {
-                "offer_id": offer.id,
-                "provider": offer.provider,
-                "name": offer.name,
-                "option": offer.option,
-                "power_kva": offer.power_kva,
-                "origin": offer.origin,
-                "total": whole.total_eur,
-                "estimated_days": whole.estimated_days,
-                "priced_days": whole.days,
-                "months": {
-                    k.isoformat()[:7]: _eur(v.total_eur) for k, v in group_totals(costs, "month").items()
-                },
-            }
+        if costs:
+            priced.append((offer, totals(costs), group_totals(costs, "month")))
+    priced.sort(key=lambda item: item[1].total_eur)
+    current = next((whole.total_eur for o, whole, _ in priced if o.id == current_offer_id), None)
+    results = [
+        OfferResult(
+            offer_id=offer.id,
+            provider=offer.provider,
+            name=offer.name,
+            option=offer.option,
+            power_kva=offer.power_kva,
+            origin=offer.origin,
+            total_eur=whole.total_eur,
+            estimated_days=whole.estimated_days,
+            priced_days=whole.days,
+            months={k.isoformat()[:7]: v.total_eur for k, v in months.items()},
+            rank=rank,
+            saving_eur=None if current is None else current - whole.total_eur,
         )
-    results.sort(key=lambda r: r["total"])
-    current: Decimal | None = next((r["total"] for r in results if r["offer_id"] == current_offer_id), None)
-    for rank, row in enumerate(results, 1):
-        row["rank"] = rank
-        row["saving_eur"] = _eur(current - row["total"]) if current is not None else None
-        row["total_eur"] = _eur(row.pop("total"))
-    return {
-        "first": first.isoformat(),
-        "last": last.isoformat(),
-        "power_kva": power_kva,
-        "next_power_kva": next_up,
-        "current_offer_id": current_offer_id,
-        "curve_days": curve_days,
-        "expected_days": expected_days,
-        "gaps": curve_days < expected_days,
-        "ejp_seasons_without_days": ejp_seasons_without_days(first, last, ejp_days)
-        if any(r["option"] == "EJP" for r in results)
-        else [],
-        "offers": [r for r in results if r["power_kva"] == power_kva],
-        "next_power": [r for r in results if r["power_kva"] == next_up],
-    }
+        for rank, (offer, whole, months) in enumerate(priced, 1)
+    ]
+    return Simulation(
+        first=first,
+        last=last,
+        power_kva=power_kva,
+        next_power_kva=next_up,
+        current_offer_id=current_offer_id,
+        curve_days=curve_days,
+        expected_days=expected_days,
+        ejp_seasons_without_days=tuple(ejp_seasons_without_days(first, last, ejp_days))
+        if any(r.option == "EJP" for r in results)
+        else (),
+        offers=tuple(r for r in results if r.power_kva == power_kva),
+        next_power=tuple(r for r in results if r.power_kva == next_up),
+    )
 
 
-def bilan(
+@dataclass(frozen=True, slots=True)
+class BilanRow:
+    """One year or month of the bilan (`period`: its first day); shares and changes in percent."""
+
+    period: dt.date
+    consumption_wh: int
+    production_wh: int
+    self_consumed_wh: int
+    surplus_wh: int
+    production_without_curve_wh: int
+    hp_wh: int
+    hc_wh: int
+    self_consumption_rate: float | None
+    hc_share: float | None
+    change_vs_previous: float | None
+    days_compared: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bilan:
+    period: str  # "year" or "month"
+    rows: tuple[BilanRow, ...]
+
+    @property
+    def has_production(self) -> bool:
+        return any(r.production_wh for r in self.rows)
+
+
+def balance_sheet(
     consumption: Mapping[dt.date, int],
     production: Mapping[dt.date, int],
     self_consumed: Mapping[dt.date, int],
     hp_hc: Mapping[dt.date, tuple[int, int]],
     period: str = "year",
-) -> dict[str, Any]:
+) -> Bilan:
     """Per year (or per month): consumption, production, self-consumption (from the curves: min(cons,
     prod) per slot), surplus and self-consumption rate over the days both curves cover (the production
     of the other days, daily values only, is `production_without_curve_wh`), HP/HC share and the change
@@ -225,26 +268,20 @@ def bilan(
         hp, hc = data.get("hp_wh", 0), data.get("hc_wh", 0)
         split_prod = data.get("production_split_wh", 0)
         now_wh, previous, days_compared = compared.get(key, [0, 0, 0])
-        row: dict[str, Any] = {
-            "period": key.isoformat(),
-            "year": key.year,
-            "consumption_wh": cons,
-            "production_wh": prod,
-            "self_consumed_wh": own,
-            "surplus_wh": max(split_prod - own, 0),
-            "production_without_curve_wh": max(prod - split_prod, 0),
-            "hp_wh": hp,
-            "hc_wh": hc,
-            "self_consumption_rate": round(min(own / split_prod, 1) * 100, 1) if split_prod else None,
-            "hc_share": round(hc / (hp + hc) * 100, 1) if hp + hc else None,
-            "change_vs_previous": round((now_wh - previous) / previous * 100, 1) if previous else None,
-            "days_compared": days_compared,
-        }
-        if period == "month":
-            row["month"] = key.month
-        rows.append(row)
-    return {
-        "period": period,
-        "years" if period == "year" else "months": rows,
-        "has_production": any(r["production_wh"] for r in rows),
-    }
+        rows.append(
+            BilanRow(
+                period=key,
+                consumption_wh=cons,
+                production_wh=prod,
+                self_consumed_wh=own,
+                surplus_wh=max(split_prod - own, 0),
+                production_without_curve_wh=max(prod - split_prod, 0),
+                hp_wh=hp,
+                hc_wh=hc,
+                self_consumption_rate=round(min(own / split_prod, 1) * 100, 1) if split_prod else None,
+                hc_share=round(hc / (hp + hc) * 100, 1) if hp + hc else None,
+                change_vs_previous=round((now_wh - previous) / previous * 100, 1) if previous else None,
+                days_compared=days_compared,
+            )
+        )
+    return Bilan(period, tuple(rows))

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from app import contracts, timeline
+from app import timeline
 from app.domain import (
     CallRecord,
     DataKind,
@@ -36,7 +36,7 @@ from app.gateway.errors import (
     RateLimitError,
     TransientRateLimitError,
 )
-from app.store import Store
+from app.store import Store, contracts
 from app.sync.planner import PlanInputs, PlannedRequest, latest_activation, plan
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from typing import Any
 from aiohttp import web
 
 from app import tariff_rules, timeline
+from app.costing import contract_timeline, offpeak_hours
 from app.domain import Direction, UsagePoint, subscribed_power
-from app.pricing.costs import contract_timeline, offpeak_hours
 from app.store import Store
 from app.tempo_forecast import stored_forecast
 from app.web import charts

@@ -17,10 +17,10 @@ from aiohttp import web
 
 from app import __version__, timeline
 from app.addon import MqttState
+from app.costing import offpeak_hours
 from app.domain import DataKind, DateRange, SyncPhase, SyncProgress, UsagePoint, subscribed_power
 from app.health import health_of
 from app.memory import IdleTrimmer
-from app.pricing.costs import offpeak_hours
 from app.service import Service
 from app.web import i18n, pages
 from app.web.ingress import setup_ingress

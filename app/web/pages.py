@@ -21,8 +21,8 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from app import __version__, timeline
+from app.costing import offpeak_hours
 from app.domain import Contract, OffpeakRange, UsagePoint
-from app.pricing.costs import offpeak_hours
 from app.web.texts import MONTHS, PAGE_TEXTS, WEEKDAYS, ui_texts
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

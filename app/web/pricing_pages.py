@@ -15,20 +15,21 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
-from app import contracts
-from app.domain import Direction, subscribed_power
-from app.pricing.balance import production_point_of, self_consumed_per_day
+from app import costing
+from app.contract_timeline import parse_timeline
+from app.costing import StoreCostSource
 from app.pricing.catalogue import CatalogueError, parse_offer
-from app.pricing.costs import (
-    StoreCostSource,
-    check_offpeak,
-    parse_ejp_days,
+from app.pricing.costs import check_offpeak, parse_ejp_days
+from app.pricing.engine import PARIS
+from app.pricing.figures import (
+    bilan_figures_answer,
+    consumption_euro_answer,
+    offer_choice_answer,
+    simulation_answer,
 )
-from app.pricing.engine import PARIS, group_epochs_by_local_day
-from app.pricing.simulation import bilan, costs_summary, simulate
 from app.service import Service
+from app.store import contracts
 from app.store.repository import Store
-from app.tariff_rules import offpeak_mask
 from app.web.cache import SingleFlight
 from app.web.cost_charts import COST_TEXTS
 from app.web.texts import ui_texts
@@ -151,7 +152,6 @@ class DataCache:
 
 PRICING_DATA: web.AppKey[DataCache] = web.AppKey("pricing_data", DataCache)
 COST_PAGES = ("consumption_euro", "simulation", "bilan")
-BILAN_CHUNK_DAYS = 92
 
 
 async def cached_data(
@@ -204,120 +204,20 @@ async def _pdl(store: Store, requested: str | None) -> str | None:
 
 
 async def consumption_euro_data(store: Store, pdl: str, period: str, today: dt.date) -> dict[str, Any]:
-    source = StoreCostSource(store)
-    span = {"day": 31, "month": 366, "year": 3 * 366}[period]
-    offer = await source.chosen_offer(pdl)
-    first = today - dt.timedelta(days=span)
-    costs = await source.day_costs(pdl, first, today, offer)
-    return {
-        "usage_point_id": pdl,
-        "period": period,
-        "offer": offer.id if offer else None,
-        "offer_name": None
-        if offer is None
-        else {"provider": offer.provider, "name": offer.name, "power_kva": offer.power_kva},
-        **costs_summary(costs, period),
-        "warnings": await source.warnings(pdl, offer, first, today),
-    }
+    return consumption_euro_answer(await costing.consumption_euro(store, pdl, period, today))
 
 
 async def simulation_data(store: Store, pdl: str, today: dt.date) -> dict[str, Any]:
-    source = StoreCostSource(store)
-    last = today - dt.timedelta(days=1)
-    first = last - dt.timedelta(days=364)
-    offers = await source.offers()
-    current = await source.chosen_offer(pdl)
-    if current is not None and current.id not in {o.id for o in offers}:  # e.g. under the week-end rule
-        offers.append(current)
-    points = {p.usage_point_id: p for p in await store.usage_points()}
-    power = subscribed_power(await store.contract(pdl), points.get(pdl)) or (
-        current.power_kva if current else 6
-    )
-    days = await source.curve_days(pdl, first, last)
-    daily = {d.day: d.wh for d in await store.daily(pdl, Direction.CONSUMPTION, first, last)}
-    result = simulate(
-        offers,
-        days,
-        daily,
-        power_kva=power,
-        current_offer_id=current.id if current else None,
-        offpeak=await source.offpeak(pdl),
-        tempo=await source.tempo_map(first, last),
-        first=first,
-        last=last,
-        ejp_days=await source.ejp_days(pdl),
-    )
-    seasons = result["ejp_seasons_without_days"]
-    result["warnings"] = [{"code": "ejp_days_unknown", "seasons": ", ".join(seasons)}] if seasons else []
-    return result
+    return simulation_answer(await costing.simulation(store, pdl, today))
 
 
 async def bilan_data(store: Store, pdl: str, today: dt.date) -> dict[str, Any]:
     """The bilan per year (`years`) and per month (`months`), from the daily totals and the curves."""
-    source = StoreCostSource(store)
-    first = today.replace(year=today.year - 3, month=1, day=1)
-    consumption = {d.day: d.wh for d in await store.daily(pdl, Direction.CONSUMPTION, first, today)}
-    points = {p.usage_point_id: p for p in await store.usage_points()}
-    point = points.get(pdl)
-    production_pdl = production_point_of(point, pdl)
-    production = {d.day: d.wh for d in await store.daily(production_pdl, Direction.PRODUCTION, first, today)}
-    offpeak = await source.offpeak(pdl)
-    mask = offpeak_mask(offpeak) if offpeak else None
-    self_consumed: dict[dt.date, int] = {}
-    hp_hc: dict[dt.date, tuple[int, int]] = {}
-    chunk_first = first
-    while chunk_first <= today:  # a quarter at a time: the curves of 4 years at once peak at ~20 MB
-        chunk_last = min(today, chunk_first + dt.timedelta(days=BILAN_CHUNK_DAYS - 1))
-        start = dt.datetime.combine(chunk_first, dt.time(), PARIS).astimezone(dt.UTC)
-        end = dt.datetime.combine(chunk_last + dt.timedelta(days=1), dt.time(), PARIS).astimezone(dt.UTC)
-        cons_curve, _ = await store.completed_interval_values(pdl, Direction.CONSUMPTION, start, end)
-        self_consumed.update(
-            self_consumed_per_day(
-                cons_curve, await store.interval_values(production_pdl, Direction.PRODUCTION, start, end)
-            )
-        )
-        if mask is not None:
-            for day, slots in group_epochs_by_local_day(cons_curve).items():
-                hc = sum(wh for minute, wh in slots.slots if mask[minute])
-                hp_hc[day] = (sum(wh for _, wh in slots.slots) - hc, hc)
-        del cons_curve
-        chunk_first = chunk_last + dt.timedelta(days=1)
-    inputs = (consumption, production, self_consumed, hp_hc)
-    return {"usage_point_id": pdl, **bilan(*inputs), "months": bilan(*inputs, period="month")["months"]}
+    return bilan_figures_answer(await costing.bilan(store, pdl, today))
 
 
 async def offers_data(store: Store, pdl: str | None) -> dict[str, Any]:
-    source = StoreCostSource(store)
-    chosen = await source.chosen_offer(pdl) if pdl else None
-    return {
-        "usage_point_id": pdl,
-        "chosen": chosen.id if chosen else None,
-        "offpeak": ", ".join(str(r) for r in await source.offpeak(pdl)) if pdl else "",
-        "ejp_days": ", ".join(d.isoformat() for d in sorted(await source.ejp_days(pdl))) if pdl else "",
-        "timeline": contracts.timeline_text(await contracts.load_entries(store, pdl)) if pdl else "",
-        "offers": [
-            {
-                "id": o.id,
-                "provider": o.provider,
-                "name": o.name,
-                "option": o.option,
-                "power_kva": o.power_kva,
-                "origin": o.origin,
-                "periods": [
-                    {
-                        "valid_from": p.valid_from.isoformat(),
-                        "valid_to": p.valid_to.isoformat() if p.valid_to else None,
-                        "subscription_eur_month": str(p.subscription_eur_month),
-                        "prices_eur_kwh": {k: str(v) for k, v in p.prices_eur_kwh.items()},
-                        "source": p.source,
-                        "low_confidence": p.low_confidence,
-                    }
-                    for p in o.periods
-                ],
-            }
-            for o in await source.offers()
-        ],
-    }
+    return offer_choice_answer(await costing.offer_choice(store, pdl))
 
 
 def _service(request: web.Request) -> Service:
@@ -444,7 +344,7 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
         form = dict(await request.post())
     pdl = await _pdl(store, str(form.get("pdl", "")))
     try:
-        new_timeline = contracts.parse_timeline(form["timeline"]) if "timeline" in form else None
+        new_timeline = parse_timeline(form["timeline"]) if "timeline" in form else None
         if new_timeline is not None and not pdl:
             raise ValueError("pdl: a contract timeline needs a usage point")
         offers = {o.id for o in await StoreCostSource(store).offers()}

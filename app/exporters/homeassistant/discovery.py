@@ -25,7 +25,8 @@ import aiomqtt
 import voluptuous as vol
 
 from app import timeline
-from app.exporters._live import live_prices, run_price_clock
+from app.costing import live_prices
+from app.exporters._live import run_price_clock
 from app.exporters.base import BaseExporter, ExportContext, ExporterError, ExportResult, MqttBroker
 from app.exporters.homeassistant import triggers
 from app.exporters.homeassistant.forecast import forecast_entities, with_season_stock

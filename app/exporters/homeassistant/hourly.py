@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app import tariff_rules, timeline
+from app.costing import contract_timeline
 from app.domain import Direction, TempoColor
-from app.pricing.costs import contract_timeline
 from app.pricing.source import CostSource
 from app.store import Store
 from app.tariff_rules import ContractPeriod

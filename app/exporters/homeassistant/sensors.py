@@ -13,10 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 from app import tariff_rules, timeline
+from app.costing import cost_over, energy_cost_by_day, self_consumed_by_day
 from app.domain import DailyEnergy, Direction, PricingOption, TempoColor, UsagePoint, subscribed_power
 from app.exporters.homeassistant.hourly import WM_PER_KWH, classifier_for, hourly_energy
 from app.health import Health, HealthState, health_of
-from app.pricing.balance import production_point_of, self_consumed_by_day, self_consumption_rate
+from app.pricing.balance import production_point_of, self_consumption_rate
 from app.pricing.source import CostSource
 from app.store import Store
 
@@ -222,16 +223,7 @@ async def _point_entities(
                 ("cost_yesterday", "Cost yesterday", yesterday),
                 ("cost_this_month", "Cost this month", month),
             ):
-                if first > yesterday:
-                    value: Decimal | None = Decimal(0)
-                else:
-                    items = await costs.daily(pdl, first, yesterday)
-                    value = (
-                        sum((i.euros for i in items), Decimal(0))
-                        + await costs.subscription(pdl, first, yesterday)
-                        if items
-                        else None
-                    )
+                value = await cost_over(costs, pdl, first, yesterday)
                 out.append(
                     Entity(
                         pdl,
@@ -551,9 +543,7 @@ async def _linky_card(
     mp = [round(peaks[d].va / 1000, 2) if d in peaks else -1 for d in week_days]
     cost_by_day: dict[dt.date, Decimal] = {}
     if costs is not None:
-        for item in await costs.daily(pdl, week_days[-1], yesterday):
-            day = timeline.paris_date(item.start)
-            cost_by_day[day] = cost_by_day.get(day, Decimal(0)) + item.euros
+        cost_by_day = await energy_cost_by_day(costs, pdl, week_days[-1], yesterday)
     month = timeline.month_start(today)
     last_month = timeline.add_months(month, -1)
     this_week = today - dt.timedelta(days=today.weekday())

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 import voluptuous as vol
 
-from app import contracts, timeline
+from app import timeline
 from app.domain import DataKind, Direction, UsagePoint
 from app.exporters.base import BaseExporter, ExportContext, ExporterError, ExportResult
 from app.exporters.homeassistant.hourly import (
@@ -40,6 +40,7 @@ from app.exporters.homeassistant.hourly import (
     hourly_energy,
 )
 from app.exporters.homeassistant.websocket import HomeAssistantWebSocket, core_endpoint, version_tuple
+from app.store import contracts
 
 log = logging.getLogger(__name__)
 

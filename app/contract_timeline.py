@@ -1,11 +1,7 @@
-"""The contract timeline of each usage point, kept in the store: dated periods of (option, subscribed
-power, off-peak hours), built from what the gateway says at each sync and editable by the user.
-
-Stored as the setting `contract.timeline.<pdl>`: a list of {"valid_from": "YYYY-MM-DD" | null, "option",
-"power_kva", "offpeak_hours" (text), "origin": "gateway" | "user"}, oldest first; each period ends where
-the next one starts. `contract.resplit_from.<pdl>` holds the first day whose split changed since the
-exporters last re-sent history (a timeline change re-splits and re-exports from there).
-"""
+"""The contract timeline of a usage point (pure): dated periods of (option, subscribed power, off-peak
+hours) as stored entries {"valid_from": "YYYY-MM-DD" | null, "option", "power_kva", "offpeak_hours" (text),
+"origin": "gateway" | "user"}, oldest first; each period ends where the next one starts. The store side
+(reading and saving them, re-split requests) is `app.store.contracts`."""
 
 from __future__ import annotations
 
@@ -14,11 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.domain import Contract, UsagePoint, contract_offpeak, subscribed_power
-from app.store import Store
 from app.tariff_rules import ContractPeriod, format_offpeak, parse_offpeak_text, period_in_force
 
-TIMELINE_KEY = "contract.timeline.{pdl}"
-RESPLIT_KEY = "contract.resplit_from.{pdl}"
 OPTIONS = ("BASE", "HC_HP", "HC_WEEKEND", "TEMPO", "EJP")
 POWERS = (3, 6, 9, 12, 15, 18, 24, 30, 36)
 
@@ -38,6 +31,23 @@ def _same_contract(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(k) == b.get(k) for k in ("option", "power_kva", "offpeak_hours"))
 
 
+def new_period_start(
+    entries: Sequence[dict[str, Any]], seen: dict[str, Any], changed: dt.date | None, today: dt.date
+) -> dt.date | None:
+    """The start of the new period a contract seen at a sync opens (None: same contract as the latest
+    period): the contract's last tariff change date when that is newer than the latest period's start,
+    else `today`; never on or before the latest period's start."""
+    if _same_contract(entries[-1], seen):
+        return None
+    start = today
+    latest = entries[-1]["valid_from"]
+    if changed is not None and changed <= today and (latest is None or changed.isoformat() > latest):
+        start = changed
+    if latest is not None and start.isoformat() <= latest:
+        start = dt.date.fromisoformat(latest) + dt.timedelta(days=1)
+    return start
+
+
 def to_periods(entries: Sequence[dict[str, Any]]) -> tuple[ContractPeriod, ...]:
     """Stored entries -> contract periods (each ends where the next starts; the last one is open)."""
     out = []
@@ -54,66 +64,6 @@ def to_periods(entries: Sequence[dict[str, Any]]) -> tuple[ContractPeriod, ...]:
             )
         )
     return tuple(out)
-
-
-async def load_entries(store: Store, usage_point_id: str) -> list[dict[str, Any]]:
-    return list(await store.get_setting(TIMELINE_KEY.format(pdl=usage_point_id)) or [])
-
-
-async def mark_resplit(store: Store, usage_point_id: str, first: dt.date | None) -> None:
-    """Ask every exporter to re-send history from `first` (None: from the start of the data). The
-    request is a token {"from", "n"}: each exporter remembers the last token it handled; an unhandled
-    older request is kept by sending from the earlier of the two days."""
-    key = RESPLIT_KEY.format(pdl=usage_point_id)
-    current = await store.get_setting(key) or {}
-    day = (first or dt.date(1970, 1, 1)).isoformat()
-    if current.get("from") and current["from"] < day:
-        day = current["from"]
-    await store.set_setting(key, {"from": day, "n": int(current.get("n", 0)) + 1})
-
-
-async def pending_resplit(store: Store, exporter: str, usage_point_id: str) -> tuple[dt.date, Any] | None:
-    """The day an exporter must re-send history from (and the token to hand back when done), or None."""
-    token = await store.get_setting(RESPLIT_KEY.format(pdl=usage_point_id))
-    if not token:
-        return None
-    handled = await store.get_setting(f"{RESPLIT_KEY.format(pdl=usage_point_id)}.done.{exporter}")
-    if handled == token:
-        return None
-    return dt.date.fromisoformat(token["from"]), token
-
-
-async def resplit_done(store: Store, exporter: str, usage_point_id: str, token: Any) -> None:
-    await store.set_setting(f"{RESPLIT_KEY.format(pdl=usage_point_id)}.done.{exporter}", token)
-
-
-async def record_seen(store: Store, usage_point_id: str, today: dt.date) -> dt.date | None:
-    """After a sync: the contract the gateway describes now, compared with the latest period. A change
-    seen is a new period from the contract's last_distribution_tariff_change_date when that is newer than
-    the latest period's start, else from `today`. Returns the first re-split day (None: no change)."""
-    points = {p.usage_point_id: p for p in await store.usage_points()}
-    point = points.get(usage_point_id)
-    contract = await store.contract(usage_point_id)
-    if point is None and contract is None:
-        return None
-    seen = gateway_entry(point, contract)
-    entries = await load_entries(store, usage_point_id)
-    if not entries:
-        await store.set_setting(TIMELINE_KEY.format(pdl=usage_point_id), [{"valid_from": None, **seen}])
-        return None
-    if _same_contract(entries[-1], seen):
-        return None
-    start = today
-    changed = contract.last_distribution_tariff_change_date if contract else None
-    latest = entries[-1]["valid_from"]
-    if changed is not None and changed <= today and (latest is None or changed.isoformat() > latest):
-        start = changed
-    if latest is not None and start.isoformat() <= latest:
-        start = dt.date.fromisoformat(latest) + dt.timedelta(days=1)
-    entries.append({"valid_from": start.isoformat(), **seen})
-    await store.set_setting(TIMELINE_KEY.format(pdl=usage_point_id), entries)
-    await mark_resplit(store, usage_point_id, start)
-    return start
 
 
 class TimelineError(ValueError):
@@ -215,18 +165,6 @@ def first_difference(
 def _rules(periods: Sequence[ContractPeriod], day: dt.date) -> tuple[object, ...] | None:
     period = period_in_force(periods, day)
     return None if period is None else (period.option, period.power_kva, period.offpeak_hours)
-
-
-async def save_user_timeline(
-    store: Store, usage_point_id: str, entries: list[dict[str, Any]]
-) -> tuple[bool, dt.date | None]:
-    """Replace the timeline with the user's; the exporters re-send history from the first changed day."""
-    old = await load_entries(store, usage_point_id)
-    changed, first = first_difference(old, entries) if old else (True, None)
-    if changed:  # an unchanged form leaves the periods (and their origin) as they are
-        await store.set_setting(TIMELINE_KEY.format(pdl=usage_point_id), entries)
-        await mark_resplit(store, usage_point_id, first)
-    return changed, first
 
 
 def timeline_text(entries: Sequence[dict[str, Any]]) -> str:
