@@ -8,19 +8,24 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from app.domain import TempoColor
-
-if TYPE_CHECKING:
-    from app.store.settings import StoredSettings
 
 log = logging.getLogger(__name__)
 
 
+class ForecastSettings(Protocol):
+    """Where the forecast is kept: the store's settings (`app.store.settings`), seen from a pure module."""
+
+    async def tempo_forecast(self) -> Mapping[str, Any] | None: ...
+
+    async def set_tempo_forecast(self, data: Any, fetched_at: dt.datetime) -> None: ...
+
+
 class SettingsStore(Protocol):
     @property
-    def settings(self) -> StoredSettings: ...
+    def settings(self) -> ForecastSettings: ...
 
 
 @dataclass(frozen=True, slots=True)
