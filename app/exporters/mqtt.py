@@ -16,12 +16,12 @@ import json
 import logging
 import ssl
 import uuid
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import aiomqtt
 import voluptuous as vol
 
+from app.connections import MqttBroker
 from app.exporters._data import DirectionSummary, Summary, kwh, summarize
 from app.exporters._live import live_prices, run_price_clock
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
@@ -61,15 +61,6 @@ SCHEMA = vol.Schema(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class BrokerAddress:
-    host: str
-    port: int
-    username: str
-    password: str
-    tls: bool
-
-
 class MqttExporter(BaseExporter):
     name: ClassVar[str] = "mqtt"
     title: ClassVar[str] = "MQTT"
@@ -106,20 +97,20 @@ class MqttExporter(BaseExporter):
     def prefix(self) -> str:
         return str(self.config["prefix"])
 
-    def broker(self) -> BrokerAddress:
+    def broker(self) -> MqttBroker:
         cfg = self.config
         if cfg["host"]:
-            return BrokerAddress(cfg["host"], cfg["port"], cfg["username"], cfg["password"], cfg["tls"])
+            return MqttBroker(cfg["host"], cfg["port"], cfg["username"], cfg["password"], cfg["tls"])
         found = self.context.mqtt_broker
         if found is None:
             raise ExporterError("no MQTT broker: set a host (no Home Assistant broker was found)")
-        return BrokerAddress(found.host, found.port, found.username, found.password, found.ssl)
+        return found
 
     def secrets(self) -> list[str]:
         found = self.context.mqtt_broker
-        return super().secrets() + ([found.password] if found and found.password else [])
+        return super().secrets() + ([found.password.reveal()] if found and found.password else [])
 
-    def _tls_context(self, broker: BrokerAddress) -> ssl.SSLContext | None:
+    def _tls_context(self, broker: MqttBroker) -> ssl.SSLContext | None:
         if not broker.tls:
             return None
         context = ssl.create_default_context()
@@ -136,7 +127,7 @@ class MqttExporter(BaseExporter):
             context.verify_mode = ssl.CERT_NONE
         return context
 
-    def _make_client(self, *, with_will: bool) -> tuple[aiomqtt.Client, BrokerAddress]:
+    def _make_client(self, *, with_will: bool) -> tuple[aiomqtt.Client, MqttBroker]:
         broker = self.broker()
         will = (
             aiomqtt.Will(f"{self.prefix}/status", self._payload({"state": "offline"}, "offline"), 1, True)
@@ -147,7 +138,7 @@ class MqttExporter(BaseExporter):
             broker.host,
             broker.port,
             username=broker.username or None,
-            password=broker.password or None,
+            password=broker.password.reveal() or None,
             identifier=f"myelectricaldata-{uuid.uuid4().hex[:8]}",
             tls_context=self._tls_context(broker),
             will=will,

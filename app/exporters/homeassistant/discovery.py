@@ -25,8 +25,9 @@ import aiomqtt
 import voluptuous as vol
 
 from app import timeline
+from app.connections import MqttBroker
 from app.exporters._live import live_prices, run_price_clock
-from app.exporters.base import BaseExporter, ExportContext, ExporterError, ExportResult, MqttBroker
+from app.exporters.base import BaseExporter, ExportContext, ExporterError, ExportResult
 from app.exporters.homeassistant import triggers
 from app.exporters.homeassistant.forecast import forecast_entities, with_season_stock
 from app.exporters.homeassistant.prices import BINARY_SENSOR_KEYS, PRICE_GROUP, price_entities
@@ -123,10 +124,10 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
             broker.host,
             broker.port,
             username=broker.username or None,
-            password=broker.password or None,
+            password=broker.password.reveal() or None,
             identifier=f"myelectricaldata-{uuid.uuid4().hex[:8]}",
             will=aiomqtt.Will(f"{self.base}/status", "offline", qos=1, retain=True),
-            tls_context=ssl.create_default_context() if broker.ssl else None,
+            tls_context=ssl.create_default_context() if broker.tls else None,
             timeout=10,
         )
 
