@@ -13,8 +13,6 @@ import contextlib
 import datetime as dt
 import enum
 import logging
-import secrets
-import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,16 +191,7 @@ async def check_broker(broker: MqttBroker) -> tuple[MqttState, str]:
     import aiomqtt
 
     timeout = MQTT_TIMEOUT
-    tls = aiomqtt.TLSParameters(cert_reqs=ssl.CERT_REQUIRED) if broker.tls else None
-    client = aiomqtt.Client(
-        hostname=broker.host,
-        port=broker.port,
-        username=broker.username or None,
-        password=broker.password.reveal() or None,
-        identifier="myelectricaldata-check-" + secrets.token_hex(4),
-        tls_params=tls,
-        timeout=timeout,
-    )
+    client = broker.client("check", timeout=timeout)
     try:
         async with asyncio.timeout(timeout + 1), client:
             return MqttState.CONNECTED, ""

@@ -6,9 +6,15 @@ them to the exporters; an exporter whose own host/URL fields are filled builds t
 
 from __future__ import annotations
 
+import secrets
+import ssl
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from app.settings import Secret
+
+if TYPE_CHECKING:
+    import aiomqtt
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -34,6 +40,31 @@ class MqttBroker:
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    def client(
+        self,
+        purpose: str,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        will: aiomqtt.Will | None = None,
+        timeout: float = 10,
+    ) -> aiomqtt.Client:
+        """An MQTT client for this broker, not yet connected; `purpose` names it in the broker's log.
+        A TLS broker is verified against the system's CAs unless `tls_context` says otherwise."""
+        import aiomqtt  # only when MQTT is used (it loads paho)
+
+        if self.tls and tls_context is None:
+            tls_context = ssl.create_default_context()
+        return aiomqtt.Client(
+            self.host,
+            self.port,
+            username=self.username or None,
+            password=self.password.reveal() or None,
+            identifier=f"myelectricaldata-{purpose}-{secrets.token_hex(4)}",
+            tls_context=tls_context if self.tls else None,
+            will=will,
+            timeout=timeout,
+        )
 
 
 @dataclass(frozen=True, slots=True)

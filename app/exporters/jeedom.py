@@ -19,8 +19,6 @@ import datetime as dt
 import json
 import logging
 import re
-import ssl
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -237,15 +235,7 @@ class JeedomExporter(BaseExporter):
             )
         elif broker is None:
             raise ExporterError("MQTT Manager mode: set the MQTT broker host")
-        return aiomqtt.Client(
-            broker.host,
-            broker.port,
-            username=broker.username or None,
-            password=broker.password.reveal() or None,
-            identifier=f"myelectricaldata-jeedom-{uuid.uuid4().hex[:8]}",
-            tls_context=ssl.create_default_context() if broker.tls else None,
-            timeout=10,
-        )
+        return broker.client("jeedom")
 
     async def test_connection(self) -> str:
         if self.config["mode"] == "mqtt":

@@ -15,7 +15,6 @@ import contextlib
 import json
 import logging
 import ssl
-import uuid
 from typing import Any, ClassVar
 
 import aiomqtt
@@ -134,16 +133,7 @@ class MqttExporter(BaseExporter):
             if with_will
             else None
         )
-        client = aiomqtt.Client(
-            broker.host,
-            broker.port,
-            username=broker.username or None,
-            password=broker.password.reveal() or None,
-            identifier=f"myelectricaldata-{uuid.uuid4().hex[:8]}",
-            tls_context=self._tls_context(broker),
-            will=will,
-            timeout=10,
-        )
+        client = broker.client("mqtt", tls_context=self._tls_context(broker), will=will)
         return client, broker
 
     async def test_connection(self) -> str:

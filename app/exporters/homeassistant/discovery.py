@@ -17,8 +17,6 @@ import datetime as dt
 import json
 import logging
 import random
-import ssl
-import uuid
 from typing import Any, ClassVar
 
 import aiomqtt
@@ -120,15 +118,8 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         raise ExporterError("no MQTT broker: install the Mosquitto add-on or set the broker host")
 
     def _client_for(self, broker: MqttBroker) -> aiomqtt.Client:
-        return aiomqtt.Client(
-            broker.host,
-            broker.port,
-            username=broker.username or None,
-            password=broker.password.reveal() or None,
-            identifier=f"myelectricaldata-{uuid.uuid4().hex[:8]}",
-            will=aiomqtt.Will(f"{self.base}/status", "offline", qos=1, retain=True),
-            tls_context=ssl.create_default_context() if broker.tls else None,
-            timeout=10,
+        return broker.client(
+            "discovery", will=aiomqtt.Will(f"{self.base}/status", "offline", qos=1, retain=True)
         )
 
     # ------------------------------------------------------------------ lifecycle
