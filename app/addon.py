@@ -13,15 +13,13 @@ import contextlib
 import datetime as dt
 import enum
 import logging
-import secrets
-import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
 from app import redaction
-from app.exporters.base import CoreApi, MqttBroker
+from app.connections import CoreApi, MqttBroker
 from app.settings import Secret, Settings
 
 log = logging.getLogger(__name__)
@@ -89,13 +87,14 @@ class SupervisorClient:
             port = int(data.get("port") or (8883 if data.get("ssl") else 1883))
         except (TypeError, ValueError) as exc:
             raise SupervisorError("GET /services/mqtt: the port is not a number") from exc
-        redaction.register(str(data.get("password") or ""))
+        password = str(data.get("password") or "")
+        redaction.register(password)
         return MqttBroker(
             host=str(data["host"]),
             port=port,
             username=str(data.get("username") or ""),
-            password=str(data.get("password") or ""),
-            ssl=bool(data.get("ssl")),
+            password=Secret(password),
+            tls=bool(data.get("ssl")),
         )
 
     async def addon_info(self) -> dict[str, Any]:
@@ -179,7 +178,7 @@ class MqttStatus:
             "source": self.source,
             "host": broker.host if broker else None,
             "port": broker.port if broker else None,
-            "tls": broker.ssl if broker else None,
+            "tls": broker.tls if broker else None,
             "username": (broker.username or None) if broker else None,
             "detail": self.detail,
             "checked_at": self.checked_at.isoformat() if self.checked_at else None,
@@ -192,16 +191,7 @@ async def check_broker(broker: MqttBroker) -> tuple[MqttState, str]:
     import aiomqtt
 
     timeout = MQTT_TIMEOUT
-    tls = aiomqtt.TLSParameters(cert_reqs=ssl.CERT_REQUIRED) if broker.ssl else None
-    client = aiomqtt.Client(
-        hostname=broker.host,
-        port=broker.port,
-        username=broker.username or None,
-        password=broker.password or None,
-        identifier="myelectricaldata-check-" + secrets.token_hex(4),
-        tls_params=tls,
-        timeout=timeout,
-    )
+    client = broker.client("check", timeout=timeout)
     try:
         async with asyncio.timeout(timeout + 1), client:
             return MqttState.CONNECTED, ""
@@ -273,7 +263,7 @@ class Integrations:
                 settings.mqtt_host,
                 settings.mqtt_port,
                 settings.mqtt_username,
-                settings.mqtt_password.reveal(),
+                settings.mqtt_password,
                 settings.mqtt_tls,
             )
             self.mqtt = MqttStatus(MqttState.CHECKING, broker, "settings")
@@ -320,7 +310,7 @@ class Integrations:
 
 def _log_mqtt(status: MqttStatus) -> None:
     broker = status.broker
-    where = f"{broker.host}:{broker.port}" if broker else "-"
+    where = broker.address if broker else "-"
     if status.state is MqttState.CONNECTED:
         log.info("MQTT: connected to %s (%s)", where, status.source)
     elif status.state is MqttState.AUTH_FAILED:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from app import __version__, timeline
 from app.addon import Integrations
 from app.backup import BackupControl
+from app.connections import CoreApi, MqttBroker
 from app.costing import StoreCostSource
 from app.domain import CallRecord, SyncPhase
-from app.exporters.base import CoreApi, ExportContext, MqttBroker
+from app.exporters.base import ExportContext
 from app.exporters.homeassistant.defaults import announce_defaults
 from app.exporters.homeassistant.notifications import HealthNotifier
 from app.exporters.manager import ExporterManager

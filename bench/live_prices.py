@@ -17,7 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.exporters.base import ExportContext, MqttBroker
+from app.connections import MqttBroker
+from app.exporters.base import ExportContext
 from app.exporters.homeassistant import HomeAssistantDiscoveryExporter
 from app.store import Store
 from tests.clock_support import SteppedClock

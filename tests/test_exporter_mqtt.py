@@ -170,7 +170,7 @@ async def test_tls_broker_needs_the_ca_and_plain_values(
 
 
 async def test_supervisor_broker_is_the_default(aiohttp_server: AiohttpServer, tmp_path: Path) -> None:
-    from app.exporters.base import MqttBroker
+    from app.connections import MqttBroker
 
     service = await synced_service(aiohttp_server, tmp_path)
     manager = manager_of(service)

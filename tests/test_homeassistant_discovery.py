@@ -16,8 +16,9 @@ import pytest
 
 import app
 from app import timeline
+from app.connections import MqttBroker
 from app.domain import Direction
-from app.exporters.base import ExportContext, MqttBroker
+from app.exporters.base import ExportContext
 from app.exporters.homeassistant import HomeAssistantDiscoveryExporter
 from app.pricing.source import BucketCost
 from app.project import PROJECT_NAME, REPOSITORY_URL
@@ -163,7 +164,8 @@ async def test_the_last_will_marks_the_sensors_unavailable_when_the_program_dies
     script.write_text(
         "import asyncio, sys\n"
         "from pathlib import Path\n"
-        "from app.exporters.base import ExportContext, MqttBroker\n"
+        "from app.connections import MqttBroker\n"
+        "from app.exporters.base import ExportContext\n"
         "from app.exporters.homeassistant import HomeAssistantDiscoveryExporter\n"
         "from app.store import Store\n"
         "from app.timeline import now_utc\n"

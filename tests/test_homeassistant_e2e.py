@@ -20,8 +20,9 @@ import pytest
 from sqlalchemy import delete
 
 from app import timeline
+from app.connections import MqttBroker
 from app.domain import Direction, IntervalReading
-from app.exporters.base import ExportContext, ExporterError, MqttBroker
+from app.exporters.base import ExportContext, ExporterError
 from app.exporters.homeassistant import HomeAssistantDiscoveryExporter, HomeAssistantStatisticsExporter
 from app.exporters.homeassistant.websocket import HomeAssistantWebSocket
 from app.pricing.source import BucketCost

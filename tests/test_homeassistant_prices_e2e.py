@@ -16,8 +16,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from app.connections import MqttBroker
 from app.domain import DateRange, TempoColor, TempoDay
-from app.exporters.base import ExportContext, MqttBroker
+from app.exporters.base import ExportContext
 from app.exporters.homeassistant import HomeAssistantDiscoveryExporter
 from app.exporters.homeassistant.websocket import HomeAssistantWebSocket
 from app.store import Store

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app import timeline
+from app.connections import CoreApi
 from app.domain import (
     DailyEnergy,
     DateRange,
@@ -22,7 +23,7 @@ from app.domain import (
     TempoColor,
     UsagePoint,
 )
-from app.exporters.base import CoreApi, ExportContext, ExporterError
+from app.exporters.base import ExportContext, ExporterError
 from app.exporters.homeassistant.hourly import (
     TOTAL,
     BucketClassifier,

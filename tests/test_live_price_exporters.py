@@ -8,7 +8,8 @@ import json
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.exporters.base import ExportContext, MqttBroker
+from app.connections import MqttBroker
+from app.exporters.base import ExportContext
 from app.exporters.mqtt import MqttExporter
 from app.exporters.prometheus import PrometheusExporter
 from app.store import Store

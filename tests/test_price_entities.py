@@ -12,8 +12,9 @@ from typing import Any
 
 import aiomqtt
 
+from app.connections import MqttBroker
 from app.domain import DateRange, EcoWattDay, TempoColor, TempoDay
-from app.exporters.base import ExportContext, MqttBroker
+from app.exporters.base import ExportContext
 from app.exporters.homeassistant import HomeAssistantDiscoveryExporter
 from app.store import Store
 from app.tempo_forecast import save_forecast

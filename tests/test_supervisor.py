@@ -21,7 +21,7 @@ from app.addon import (
     connect_core,
     core_api,
 )
-from app.exporters.base import MqttBroker
+from app.connections import MqttBroker
 from app.service import Service
 from app.settings import Secret, Settings
 from app.web.app import create_app

@@ -9,39 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import voluptuous as vol
 import voluptuous_openapi
 
+from app.connections import CoreApi, MqttBroker
 from app.pricing.source import CostSource
 from app.store import Store
 
 
 class ExporterError(Exception):
     """A failure with a message the user can act on (shown as the exporter's last error)."""
-
-
-@dataclass(frozen=True, slots=True)
-class MqttBroker:
-    """A broker found by the supervisor (services/mqtt) or given by the MQTT_* settings."""
-
-    host: str
-    port: int = 1883
-    username: str = ""
-    password: str = ""
-    ssl: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class CoreApi:
-    """Where Home Assistant Core's websocket is and the token it takes: the supervisor's proxy with
-    SUPERVISOR_TOKEN (add-on) or HA_URL + HA_TOKEN (plain Docker). Found by app/addon.py."""
-
-    websocket_url: str
-    token: str = field(repr=False)
-    via_supervisor: bool = False
 
 
 @dataclass
@@ -95,6 +75,99 @@ class ExporterStatus:
 class ExportResult:
     items: int
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DaysToSend:
+    """The Paris days one export sends for one usage point: `first`..`last` (the newest complete day).
+    The days up to `sent_until` (the cursor) went out before and go again: the correction window,
+    as Enedis corrects recent days. The later ones are new. `sent_until` is None on a first run."""
+
+    first: dt.date
+    last: dt.date
+    sent_until: dt.date | None = None
+
+    @property
+    def first_run(self) -> bool:
+        return self.sent_until is None
+
+    def is_new(self, day: dt.date) -> bool:
+        return self.sent_until is None or day > self.sent_until
+
+    def days(self) -> list[dt.date]:
+        return [self.first + dt.timedelta(days=i) for i in range((self.last - self.first).days + 1)]
+
+
+def days_to_send(
+    sent_until: dt.date | None, correction_days: int, newest: dt.date, first_run_from: dt.date
+) -> DaysToSend:
+    """Everything from `first_run_from` on a first run; then the correction window (the
+    `correction_days` days up to the cursor) and every day after it, up to `newest`."""
+    if correction_days < 1:
+        raise ValueError(f"correction_days must be at least 1, not {correction_days}")
+    if sent_until is None:
+        return DaysToSend(first_run_from, newest)
+    return DaysToSend(sent_until - dt.timedelta(days=correction_days - 1), newest, sent_until)
+
+
+class ExportCursor:
+    """A history exporter's memory between runs, one store setting: per usage point the last day
+    sent and what the exporter notes beside it, plus its shared notes. A new target (another URL,
+    bucket or prefix) starts over with a first run.
+
+    Stored as `{"target": ..., "points": {pdl: {"last_day": "YYYY-MM-DD", ...}}, ...}`; the layout
+    InfluxDB and Jeedom used before, `{"last_day": {pdl: "YYYY-MM-DD"}}`, is read and carried over."""
+
+    def __init__(
+        self, store: Store, exporter: str, state: dict[str, Any], *, newest: dt.date, correction_days: int
+    ) -> None:
+        self._store = store
+        self._exporter = exporter
+        self._state = state
+        self.newest = newest
+        self.correction_days = correction_days
+
+    @classmethod
+    async def load(
+        cls, store: Store, exporter: str, *, target: Any, newest: dt.date, correction_days: int
+    ) -> ExportCursor:
+        state = await store.settings.exporter_state(exporter)
+        if not isinstance(state, dict) or state.get("target") != target:
+            state = {"target": target}
+        points = state.setdefault("points", {})
+        for pdl, day in state.pop("last_day", {}).items():
+            points.setdefault(pdl, {})["last_day"] = day
+        return cls(store, exporter, state, newest=newest, correction_days=correction_days)
+
+    def last_sent(self, usage_point_id: str) -> dt.date | None:
+        day = self._state["points"].get(usage_point_id, {}).get("last_day")
+        return dt.date.fromisoformat(day) if isinstance(day, str) else None
+
+    def days_to_send(self, usage_point_id: str, first_run_from: dt.date) -> DaysToSend:
+        return days_to_send(self.last_sent(usage_point_id), self.correction_days, self.newest, first_run_from)
+
+    @property
+    def next_window_start(self) -> dt.date:
+        """The first day the next run sends again, once this run has advanced the cursor."""
+        return self.newest - dt.timedelta(days=self.correction_days - 1)
+
+    def notes(self, usage_point_id: str) -> dict[str, Any]:
+        """What the exporter keeps about a usage point beside its cursor (saved with it)."""
+        record: dict[str, Any] = self._state["points"].setdefault(usage_point_id, {})
+        return record
+
+    def shared(self, name: str) -> dict[str, Any]:
+        """What the exporter keeps for all usage points under `name` (saved with the cursors)."""
+        part: dict[str, Any] = self._state.setdefault(name, {})
+        return part
+
+    async def advance(self, usage_point_id: str) -> None:
+        """Records that everything up to the newest day was sent for this usage point, and saves."""
+        self.notes(usage_point_id)["last_day"] = self.newest.isoformat()
+        await self.save()
+
+    async def save(self) -> None:
+        await self._store.settings.set_exporter_state(self._exporter, self._state)
 
 
 class BaseExporter(ABC):

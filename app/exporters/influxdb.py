@@ -16,7 +16,7 @@ import voluptuous as vol
 
 from app import timeline
 from app.domain import Direction
-from app.exporters.base import BaseExporter, ExporterError, ExportResult
+from app.exporters.base import BaseExporter, ExportCursor, ExporterError, ExportResult
 
 
 def _url(value: Any) -> str:
@@ -109,20 +109,19 @@ class InfluxDbExporter(BaseExporter):
 
     async def export(self) -> ExportResult:
         store = self.context.store
-        state = await store.settings.exporter_state("influxdb")
-        if not isinstance(state, dict) or state.get("target") != [self.config["url"], self.config["bucket"]]:
-            state = {"target": [self.config["url"], self.config["bucket"]], "last_day": {}}
         last = timeline.paris_today(self.context.clock()) - dt.timedelta(days=1)
+        cursor = await ExportCursor.load(
+            store,
+            self.name,
+            target=[self.config["url"], self.config["bucket"]],
+            newest=last,
+            correction_days=int(self.config["correction_days"]),
+        )
+        history_start = last - dt.timedelta(days=int(self.config["history_days"]) - 1)
         sent = 0
         for point in await store.usage_points():
             pdl = point.usage_point_id
-            cursor = state["last_day"].get(pdl)
-            first = (
-                last - dt.timedelta(days=int(self.config["history_days"]) - 1)
-                if cursor is None
-                else dt.date.fromisoformat(cursor)
-                - dt.timedelta(days=int(self.config["correction_days"]) - 1)
-            )
+            first = cursor.days_to_send(pdl, history_start).first
             lines: list[str] = []
             start, _ = timeline.day_bounds_utc(first)
             _, end = timeline.day_bounds_utc(last)
@@ -140,6 +139,5 @@ class InfluxDbExporter(BaseExporter):
                     lines.append(f"{direction.value}_daily,{tags} energy_wh={d.wh}i {ts}")
             await self.write(lines)
             sent += len(lines)
-            state["last_day"][pdl] = last.isoformat()
-            await store.settings.set_exporter_state("influxdb", state)
+            await cursor.advance(pdl)
         return ExportResult(sent, f"{sent} points up to {last.isoformat()}")

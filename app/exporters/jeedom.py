@@ -19,7 +19,6 @@ import datetime as dt
 import json
 import logging
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -29,8 +28,9 @@ import aiomqtt
 import voluptuous as vol
 
 from app import timeline
+from app.connections import MqttBroker
 from app.domain import Direction, UsagePoint
-from app.exporters.base import BaseExporter, ExporterError, ExportResult
+from app.exporters.base import BaseExporter, ExportCursor, ExporterError, ExportResult
 
 log = logging.getLogger(__name__)
 
@@ -229,24 +229,12 @@ class JeedomExporter(BaseExporter):
         cfg = self.config
         broker = self.context.mqtt_broker
         if cfg["mqtt_host"]:
-            host, port, user, password = (
-                cfg["mqtt_host"],
-                cfg["mqtt_port"],
-                cfg["mqtt_username"],
-                cfg["mqtt_password"],
+            broker = MqttBroker(
+                cfg["mqtt_host"], cfg["mqtt_port"], cfg["mqtt_username"], cfg["mqtt_password"]
             )
-        elif broker is not None:
-            host, port, user, password = broker.host, broker.port, broker.username, broker.password
-        else:
+        elif broker is None:
             raise ExporterError("MQTT Manager mode: set the MQTT broker host")
-        return aiomqtt.Client(
-            host,
-            port,
-            username=user or None,
-            password=password or None,
-            identifier=f"myelectricaldata-jeedom-{uuid.uuid4().hex[:8]}",
-            timeout=10,
-        )
+        return broker.client("jeedom")
 
     async def test_connection(self) -> str:
         if self.config["mode"] == "mqtt":
@@ -329,37 +317,37 @@ class JeedomExporter(BaseExporter):
     async def export(self) -> ExportResult:
         cfg = self.config
         store = self.context.store
-        state = await store.settings.exporter_state("jeedom")
-        target = json.dumps([cfg["mode"], cfg["url"], cfg["mqtt_host"]])
-        if not isinstance(state, dict) or state.get("target") != target:
-            state = {"target": target, "last_day": {}, "created": {}}
+        last = timeline.paris_today(self.context.clock()) - dt.timedelta(days=1)
+        cursor = await ExportCursor.load(
+            store,
+            self.name,
+            target=json.dumps([cfg["mode"], cfg["url"], cfg["mqtt_host"]]),
+            newest=last,
+            correction_days=int(cfg["correction_days"]),
+        )
+        created = cursor.shared("created")
         mapping = mapping_of(cfg["commands"])
-        for key, cmd_id in state.get("created", {}).items():
+        for key, cmd_id in created.items():
             pdl, _, measure = key.partition(".")
             mapping.setdefault((pdl, measure), int(cmd_id))
-        today = timeline.paris_today(self.context.clock())
-        last = today - dt.timedelta(days=1)
         points = await store.usage_points()
         if cfg["mode"] == "jsonrpc" and cfg["create_equipment"]:
             for point in points:
                 before = set(mapping)
                 await self._create_equipment(point, mapping)
                 for pdl, measure in set(mapping) - before:
-                    state["created"][f"{pdl}.{measure}"] = mapping[(pdl, measure)]
-                await store.settings.set_exporter_state("jeedom", state)
+                    created[f"{pdl}.{measure}"] = mapping[(pdl, measure)]
+                await cursor.save()
         if not any(key[0] == p.usage_point_id for p in points for key in mapping):
             raise ExporterError(
                 "no Jeedom command is mapped: fill in the command ids (or create the equipment)"
             )
+        history_start = last - dt.timedelta(days=int(cfg["history_days"]) - 1)
         sent = 0
         newest: Value | None = None
         for point in points:
             pdl = point.usage_point_id
-            cursor = state["last_day"].get(pdl)
-            if cursor is None:
-                first = last - dt.timedelta(days=int(cfg["history_days"]) - 1)
-            else:
-                first = dt.date.fromisoformat(cursor) - dt.timedelta(days=int(cfg["correction_days"]) - 1)
+            first = cursor.days_to_send(pdl, history_start).first
             values = [v for v in await self.values(point, first, last) if (pdl, v.measure) in mapping]
             if cfg["mode"] == "event_url":
                 values = list(_latest(values))
@@ -367,8 +355,7 @@ class JeedomExporter(BaseExporter):
             if values:
                 top = max(values, key=lambda v: v.at)
                 newest = top if newest is None or top.at > newest.at else newest
-            state["last_day"][pdl] = last.isoformat()
-            await store.settings.set_exporter_state("jeedom", state)
+            await cursor.advance(pdl)
         detail = f"{sent} values" + (f", newest {newest.measure} at {newest.stamp}" if newest else "")
         return ExportResult(sent, detail)
 

@@ -15,13 +15,12 @@ import contextlib
 import json
 import logging
 import ssl
-import uuid
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import aiomqtt
 import voluptuous as vol
 
+from app.connections import MqttBroker
 from app.costing import live_prices
 from app.exporters._data import DirectionSummary, Summary, kwh, summarize
 from app.exporters._live import run_price_clock
@@ -62,15 +61,6 @@ SCHEMA = vol.Schema(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class BrokerAddress:
-    host: str
-    port: int
-    username: str
-    password: str
-    tls: bool
-
-
 class MqttExporter(BaseExporter):
     name: ClassVar[str] = "mqtt"
     title: ClassVar[str] = "MQTT"
@@ -107,20 +97,20 @@ class MqttExporter(BaseExporter):
     def prefix(self) -> str:
         return str(self.config["prefix"])
 
-    def broker(self) -> BrokerAddress:
+    def broker(self) -> MqttBroker:
         cfg = self.config
         if cfg["host"]:
-            return BrokerAddress(cfg["host"], cfg["port"], cfg["username"], cfg["password"], cfg["tls"])
+            return MqttBroker(cfg["host"], cfg["port"], cfg["username"], cfg["password"], cfg["tls"])
         found = self.context.mqtt_broker
         if found is None:
             raise ExporterError("no MQTT broker: set a host (no Home Assistant broker was found)")
-        return BrokerAddress(found.host, found.port, found.username, found.password, found.ssl)
+        return found
 
     def secrets(self) -> list[str]:
         found = self.context.mqtt_broker
-        return super().secrets() + ([found.password] if found and found.password else [])
+        return super().secrets() + ([found.password.reveal()] if found and found.password else [])
 
-    def _tls_context(self, broker: BrokerAddress) -> ssl.SSLContext | None:
+    def _tls_context(self, broker: MqttBroker) -> ssl.SSLContext | None:
         if not broker.tls:
             return None
         context = ssl.create_default_context()
@@ -137,23 +127,14 @@ class MqttExporter(BaseExporter):
             context.verify_mode = ssl.CERT_NONE
         return context
 
-    def _make_client(self, *, with_will: bool) -> tuple[aiomqtt.Client, BrokerAddress]:
+    def _make_client(self, *, with_will: bool) -> tuple[aiomqtt.Client, MqttBroker]:
         broker = self.broker()
         will = (
             aiomqtt.Will(f"{self.prefix}/status", self._payload({"state": "offline"}, "offline"), 1, True)
             if with_will
             else None
         )
-        client = aiomqtt.Client(
-            broker.host,
-            broker.port,
-            username=broker.username or None,
-            password=broker.password or None,
-            identifier=f"myelectricaldata-{uuid.uuid4().hex[:8]}",
-            tls_context=self._tls_context(broker),
-            will=will,
-            timeout=10,
-        )
+        client = broker.client("mqtt", tls_context=self._tls_context(broker), will=will)
         return client, broker
 
     async def test_connection(self) -> str:

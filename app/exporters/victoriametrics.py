@@ -32,7 +32,7 @@ import voluptuous as vol
 from app import tariff_rules, timeline
 from app.costing import contract_timeline, daily_cost_split
 from app.domain import DataKind, Direction, UsagePoint
-from app.exporters.base import BaseExporter, ExporterError, ExportResult
+from app.exporters.base import BaseExporter, ExportCursor, ExporterError, ExportResult
 from app.store import contracts
 
 log = logging.getLogger(__name__)
@@ -297,12 +297,15 @@ class VictoriaMetricsExporter(BaseExporter):
 
     async def export(self) -> ExportResult:
         store = self.context.store
-        state = await store.settings.exporter_state("victoriametrics")
-        if not isinstance(state, dict) or state.get("target") != self._target():
-            state = {"target": self._target(), "points": {}}
         today = timeline.paris_today(self.context.clock())
         last = today - dt.timedelta(days=1)
-        window = int(self.config["correction_days"])
+        cursor = await ExportCursor.load(
+            store,
+            self.name,
+            target=self._target(),
+            newest=last,
+            correction_days=int(self.config["correction_days"]),
+        )
         coverage = await store.all_coverage()
         sent = 0
         replaced: list[str] = []
@@ -316,21 +319,18 @@ class VictoriaMetricsExporter(BaseExporter):
                 continue
             first = min(firsts)
             oldest = first if oldest is None else min(oldest, first)
-            pstate = state["points"].get(pdl)
+            plan = cursor.days_to_send(pdl, first_run_from=first)
+            notes = cursor.notes(pdl)
             resplit = await contracts.pending_resplit(store, self.name, pdl)  # contract timeline changed
-            if pstate is None:
-                by_day = await self.samples(point, first, last)
+            by_day = await self.samples(point, plan.first, last)
+            if plan.first_run:
                 to_send = [s for day in sorted(by_day) for s in by_day[day]]
             else:
-                cursor = dt.date.fromisoformat(pstate["last_day"])
-                sent_first = dt.date.fromisoformat(pstate["first_day"])
-                check_from = max(first, cursor - dt.timedelta(days=window - 1))
-                by_day = await self.samples(point, check_from, last)
-                digests = pstate.get("digests", {})
+                digests = notes.get("digests", {})
                 changed = [
                     d
                     for d in sorted(by_day)
-                    if d <= cursor and digests.get(d.isoformat()) != self.digest(by_day[d])
+                    if not plan.is_new(d) and digests.get(d.isoformat()) != self.digest(by_day[d])
                 ]
                 if resplit is not None:
                     changed = [max(first, resplit[0])]
@@ -338,10 +338,11 @@ class VictoriaMetricsExporter(BaseExporter):
                     log.info("VictoriaMetrics: %s corrected on %s: replacing its series", pdl, changed[0])
                     await self.delete_point(pdl)
                     replaced.append(pdl)
-                    by_day = {**await self.samples(point, first, check_from - dt.timedelta(days=1)), **by_day}
+                    by_day = {**await self.samples(point, first, plan.first - dt.timedelta(days=1)), **by_day}
                     to_send = [s for day in sorted(by_day) for s in by_day[day]]
                 else:
-                    to_send = [s for day in sorted(by_day) if day > cursor for s in by_day[day]]
+                    to_send = [s for day in sorted(by_day) if plan.is_new(day) for s in by_day[day]]
+                    sent_first = dt.date.fromisoformat(notes["first_day"])
                     if first < sent_first:  # older history arrived since (a later sync filled it)
                         older = await self.samples(point, first, sent_first - dt.timedelta(days=1))
                         to_send += [s for day in sorted(older) for s in older[day]]
@@ -349,13 +350,10 @@ class VictoriaMetricsExporter(BaseExporter):
             if resplit is not None:
                 await contracts.resplit_done(store, self.name, pdl, resplit[1])
             sent += len(to_send)
-            keep_from = last - dt.timedelta(days=window - 1)
-            state["points"][pdl] = {
-                "first_day": first.isoformat(),
-                "last_day": last.isoformat(),
-                "digests": {d.isoformat(): self.digest(s) for d, s in by_day.items() if d >= keep_from},
-            }
-            await store.settings.set_exporter_state("victoriametrics", state)
+            keep_from = cursor.next_window_start
+            notes["first_day"] = first.isoformat()
+            notes["digests"] = {d.isoformat(): self.digest(s) for d, s in by_day.items() if d >= keep_from}
+            await cursor.advance(pdl)
         self.warning = await self._retention_warning(oldest, today)
         detail = f"{sent} samples up to {last.isoformat()}"
         if replaced:

@@ -17,17 +17,16 @@ import datetime as dt
 import json
 import logging
 import random
-import ssl
-import uuid
 from typing import Any, ClassVar
 
 import aiomqtt
 import voluptuous as vol
 
 from app import timeline
+from app.connections import MqttBroker
 from app.costing import live_prices
 from app.exporters._live import run_price_clock
-from app.exporters.base import BaseExporter, ExportContext, ExporterError, ExportResult, MqttBroker
+from app.exporters.base import BaseExporter, ExportContext, ExporterError, ExportResult
 from app.exporters.homeassistant import triggers
 from app.exporters.homeassistant.forecast import forecast_entities, with_season_stock
 from app.exporters.homeassistant.prices import BINARY_SENSOR_KEYS, PRICE_GROUP, price_entities
@@ -119,15 +118,8 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
         raise ExporterError("no MQTT broker: install the Mosquitto add-on or set the broker host")
 
     def _client_for(self, broker: MqttBroker) -> aiomqtt.Client:
-        return aiomqtt.Client(
-            broker.host,
-            broker.port,
-            username=broker.username or None,
-            password=broker.password or None,
-            identifier=f"myelectricaldata-{uuid.uuid4().hex[:8]}",
-            will=aiomqtt.Will(f"{self.base}/status", "offline", qos=1, retain=True),
-            tls_context=ssl.create_default_context() if broker.ssl else None,
-            timeout=10,
+        return broker.client(
+            "discovery", will=aiomqtt.Will(f"{self.base}/status", "offline", qos=1, retain=True)
         )
 
     # ------------------------------------------------------------------ lifecycle

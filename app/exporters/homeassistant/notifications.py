@@ -17,8 +17,9 @@ import logging
 from dataclasses import dataclass
 
 from app import timeline
+from app.connections import CoreApi
 from app.domain import DataKind, Direction
-from app.exporters.base import CoreApi, ExporterError
+from app.exporters.base import ExporterError
 from app.exporters.homeassistant.websocket import HomeAssistantWebSocket
 from app.health import HealthState, health_of
 from app.store import Store

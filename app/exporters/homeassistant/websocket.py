@@ -14,7 +14,8 @@ from typing import Any
 
 import aiohttp
 
-from app.exporters.base import CoreApi, ExporterError
+from app.connections import CoreApi
+from app.exporters.base import ExporterError
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
