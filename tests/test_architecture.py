@@ -65,6 +65,7 @@ KNOWN_DEPARTURES: set[tuple[str, str]] = {
     ("store", "timeline"),  # readings are kept per Paris day: the store computes the days' UTC bounds
     ("store", "rules"),  # the store serves every consumer the completed hours (hourly_energy)
     ("sync", "rules"),  # the sync plans with the Tempo forecast's pure rules
+    ("exporters", "addon"),  # the broker and Core API model (app/connections.py) the add-on runtime owns
 }
 
 # The rules the issue names, whatever the table grants.
