@@ -20,11 +20,16 @@ from app.tempo_forecast import stored_forecast
 from app.web import charts
 from app.web.cache import CACHE, Answer, keep_warm
 from app.web.charts import VIEWS, Chart, Period, View
-from app.web.context import SERVICE, lang_of, require_store, today, today_of
+from app.web.context import (
+    EARLIEST_DAY,
+    LATEST_DAYS_AHEAD,
+    SERVICE,
+    lang_of,
+    require_store,
+    today,
+    today_of,
+)
 from app.web.openapi import document
-
-EARLIEST_DAY = dt.date(2000, 1, 1)  # before any Linky meter
-LATEST_DAYS_AHEAD = 400  # Tempo/EcoWatt forecasts and a season's end; beyond that a date is a mistake
 
 
 class BadParameterError(Exception):

@@ -24,6 +24,8 @@ TRIMMER: web.AppKey[IdleTrimmer] = web.AppKey("trimmer", IdleTrimmer)
 TRIM_TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("trim_tasks", set)
 LANG: web.RequestKey[str] = web.RequestKey("lang", str)
 DEFAULT_LANGUAGE = "fr"
+EARLIEST_DAY = dt.date(2000, 1, 1)  # before any Linky meter
+LATEST_DAYS_AHEAD = 400  # Tempo/EcoWatt forecasts and a season's end; beyond that a date is a mistake
 
 
 def service(request: web.Request) -> Service:
@@ -49,9 +51,14 @@ def today(request: web.Request) -> dt.date:
     return today_of(request.app[SERVICE])
 
 
+def store_of(request: web.Request) -> Store | None:
+    """The store; None when the database cannot be opened (pages still render, saying so)."""
+    return request.app[SERVICE].store
+
+
 def require_store(request: web.Request) -> Store:
     """The store, or a JSON 503 saying the database cannot be opened (the pages show why on the dashboard)."""
-    store = request.app[SERVICE].store
+    store = store_of(request)
     if store is None:
         raise web.HTTPServiceUnavailable(
             text='{"error": "storage_error", "message": "the database cannot be opened"}',
@@ -83,7 +90,7 @@ async def selected_point(
 ) -> Selection:
     """The usage point a page shows: among those measuring `direction` (all of them when None), the one
     named by `wanted` (default: the `pdl` query parameter), else the first. Empty without a store."""
-    store = request.app[SERVICE].store
+    store = store_of(request)
     if store is None:
         return Selection([], None, None)
     points = await store.usage_points()

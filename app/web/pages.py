@@ -27,7 +27,16 @@ from app.tariff_rules import tempo_season
 from app.tempo_forecast import stored_forecast
 from app.web import api, labels
 from app.web.charts import CURVE_SPANS, VIEWS, Period, tempo_calendar, tempo_remaining
-from app.web.context import SERVICE, Selection, lang_of, other_lang, selected_point, today
+from app.web.context import (
+    EARLIEST_DAY,
+    LATEST_DAYS_AHEAD,
+    Selection,
+    lang_of,
+    other_lang,
+    selected_point,
+    store_of,
+    today,
+)
 from app.web.i18n import LANGUAGES, MONTHS, WEEKDAYS, ui_texts
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -140,7 +149,7 @@ def parse_day(value: str | None, default: dt.date) -> tuple[dt.date, bool]:
         day = dt.date.fromisoformat(value)
     except ValueError:
         return default, False
-    if not dt.date(2000, 1, 1) <= day <= default + dt.timedelta(days=400):
+    if not EARLIEST_DAY <= day <= default + dt.timedelta(days=LATEST_DAYS_AHEAD):
         return default, False
     return day, True
 
@@ -229,7 +238,7 @@ async def consumption_kwh(request: web.Request) -> dict[str, Any]:
     selection = await selected_point(request, Direction.CONSUMPTION)
     context = _energy_page_context(request, selection, "consumption")
     offpeak: tuple[OffpeakRange, ...] = ()
-    store = request.app[SERVICE].store
+    store = store_of(request)
     if store is not None and selection.point is not None:
         offpeak = await offpeak_hours(
             store, selection.point.usage_point_id, selection.contract, selection.point
@@ -249,7 +258,7 @@ async def ecowatt(request: web.Request) -> dict[str, Any]:
     lang = lang_of(request)
     first = today(request)
     last = first + dt.timedelta(days=3)
-    store = request.app[SERVICE].store
+    store = store_of(request)
     days = await store.ecowatt(first, last) if store else []
     return {
         "days": [
@@ -266,7 +275,7 @@ async def tempo(request: web.Request) -> dict[str, Any]:
     lang = lang_of(request)
     now_day = today(request)
     first, last = tempo_season(now_day)
-    store = request.app[SERVICE].store
+    store = store_of(request)
     days = await store.tempo(first, last) if store else []
     colors = {d.day: d.color.value for d in days}
     return {
@@ -306,7 +315,7 @@ async def tempo_forecast_rows(store: Any, now_day: dt.date, lang: str) -> dict[s
 
 async def dashboard_extras(request: web.Request, status: dict[str, Any]) -> dict[str, Any]:
     """Contracts and links shown on the dashboard beside the sync status (cheap: one contracts query)."""
-    store = request.app[SERVICE].store
+    store = store_of(request)
     contracts = await store.contracts() if store else {}
     lang = lang_of(request)
     running = status.get("state") == "running" or any(
