@@ -32,8 +32,6 @@ from app.sync.scheduler import SyncScheduler
 
 log = logging.getLogger(__name__)
 
-INSTALL_MINUTE_KEY = "install_minute"
-
 
 @dataclass
 class Problem:
@@ -103,10 +101,10 @@ class Service:
         if not self.settings.has_credentials:
             log.warning("no gateway credentials yet: set CLIENT_ID and CLIENT_SECRET (or V1_TOKENS)")
             self.problems.append(Problem("not_configured", ""))
-        install_minute = await self.store.get_setting(INSTALL_MINUTE_KEY)
-        if not isinstance(install_minute, int):
+        install_minute = await self.store.settings.install_minute()
+        if install_minute is None:
             install_minute = SyncScheduler.draw_install_minute()
-            await self.store.set_setting(INSTALL_MINUTE_KEY, install_minute)
+            await self.store.settings.set_install_minute(install_minute)
         self.scheduler = SyncScheduler(self.sync, install_minute=install_minute, clock=self.now)
         if schedule and self.configured:
             self.scheduler.start()

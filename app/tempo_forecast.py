@@ -8,19 +8,19 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.domain import TempoColor
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from app.store.settings import StoredSettings
 
-FORECAST_KEY = "tempo.forecast"
+log = logging.getLogger(__name__)
 
 
 class SettingsStore(Protocol):
-    async def get_setting(self, key: str) -> Any | None: ...
-
-    async def set_setting(self, key: str, value: Any) -> None: ...
+    @property
+    def settings(self) -> StoredSettings: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +119,13 @@ def parse_tempo_forecast(data: Any, fetched_at: dt.datetime | None = None) -> Te
 async def save_forecast(store: SettingsStore, data: Any, fetched_at: dt.datetime) -> TempoForecast:
     """Check and keep the gateway's answer (raises ValueError, keeping the previous one, if bad)."""
     forecast = parse_tempo_forecast(data, fetched_at)
-    await store.set_setting(FORECAST_KEY, {"fetched_at": fetched_at.isoformat(), "data": data})
+    await store.settings.set_tempo_forecast(data, fetched_at)
     return forecast
 
 
 async def stored_forecast(store: SettingsStore) -> TempoForecast | None:
-    saved = await store.get_setting(FORECAST_KEY)
-    if not isinstance(saved, Mapping):
+    saved = await store.settings.tempo_forecast()
+    if saved is None:
         return None
     try:
         fetched = dt.datetime.fromisoformat(str(saved.get("fetched_at")))

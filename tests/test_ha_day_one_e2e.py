@@ -26,7 +26,7 @@ from app import timeline
 from app.domain import Direction
 from app.exporters.base import ExportContext
 from app.exporters.homeassistant import HomeAssistantStatisticsExporter
-from app.exporters.homeassistant.defaults import ANNOUNCED_KEY, defaults_notice
+from app.exporters.homeassistant.defaults import defaults_notice
 from app.exporters.homeassistant.energy import EnergyDashboard
 from app.exporters.homeassistant.sensors import compute_sensors
 from app.exporters.homeassistant.websocket import HomeAssistantError
@@ -35,6 +35,7 @@ from app.pricing.costs import StoreCostSource
 from app.service import Service
 from app.settings import Secret, Settings
 from app.store import Store
+from app.store.settings import DEFAULTS_ANNOUNCED_KEY as ANNOUNCED_KEY
 from tests.ha_day_one_support import (
     addon_env,
     docker_env,

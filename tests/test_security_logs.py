@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from app.gateway.simulator.app import DEMO_CLIENT_SECRET
+from app.gateway.simulator.state import DEMO_CLIENT_SECRET
 from app.settings import Secret, configure_logging
 from app.web.app import create_app
 from tests.exporter_support import mosquitto

@@ -19,6 +19,7 @@ from app.gateway.simulator import faults as fk
 from app.health import health_of
 from app.service import Service
 from app.store import Store
+from app.store.settings import HISTORY_BOUNDS_KEY
 from app.sync import runner as sync_runner
 from app.sync.planner import HistoryLimits, last_available_day, wanted_range
 from app.web.app import build_status
@@ -124,7 +125,7 @@ async def test_first_sync_stores_every_published_day_from_the_bound_or_activatio
                     )
                     assert [d for d, _ in per_day] == wanted, (pdl, kind)
         # the bound was learned once per point, and no other window was refused
-        bounds = await store.get_setting(sync_runner.BOUNDS_KEY)
+        bounds = await store.get_setting(HISTORY_BOUNDS_KEY)
         old_points = [pdl for pdl in points if pdl != LATE_PDL]
         assert bounds == {f"{pdl}/daily_consumption": gateway_bound(today).isoformat() for pdl in old_points}
         refused = Counter(r.usage_point_id for r in state.requests if r.outcome == "error:DATE_TOO_OLD")

@@ -15,7 +15,8 @@ from pytest_aiohttp import AiohttpClient
 
 from app.domain import TempoColor
 from app.gateway.simulator import SIMULATOR_STATE, SimulatorConfig, create_simulator_app
-from app.tempo_forecast import FORECAST_KEY, parse_tempo_forecast, stored_forecast
+from app.store.settings import TEMPO_FORECAST_KEY as FORECAST_KEY
+from app.tempo_forecast import parse_tempo_forecast, stored_forecast
 from tests.support import AiohttpServer, Clock, make_service, start_simulator
 
 NOW = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)  # 10:00 Paris, tomorrow not published yet

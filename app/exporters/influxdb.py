@@ -18,8 +18,6 @@ from app import timeline
 from app.domain import Direction
 from app.exporters.base import BaseExporter, ExporterError, ExportResult
 
-STATE_KEY = "exporter_state.influxdb"
-
 
 def _url(value: Any) -> str:
     text = str(value).strip().rstrip("/")
@@ -111,7 +109,7 @@ class InfluxDbExporter(BaseExporter):
 
     async def export(self) -> ExportResult:
         store = self.context.store
-        state = await store.get_setting(STATE_KEY)
+        state = await store.settings.exporter_state("influxdb")
         if not isinstance(state, dict) or state.get("target") != [self.config["url"], self.config["bucket"]]:
             state = {"target": [self.config["url"], self.config["bucket"]], "last_day": {}}
         last = timeline.paris_today(self.context.clock()) - dt.timedelta(days=1)
@@ -143,5 +141,5 @@ class InfluxDbExporter(BaseExporter):
             await self.write(lines)
             sent += len(lines)
             state["last_day"][pdl] = last.isoformat()
-            await store.set_setting(STATE_KEY, state)
+            await store.settings.set_exporter_state("influxdb", state)
         return ExportResult(sent, f"{sent} points up to {last.isoformat()}")

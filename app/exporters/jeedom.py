@@ -34,7 +34,6 @@ from app.exporters.base import BaseExporter, ExporterError, ExportResult
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = "exporter_state.jeedom"
 API_PATH = "/core/api/jeeApi.php"
 MEASURES: dict[str, tuple[str, str]] = {  # measure -> (unit, help)
     "daily_consumption": ("kWh", "consumption of the day"),
@@ -330,7 +329,7 @@ class JeedomExporter(BaseExporter):
     async def export(self) -> ExportResult:
         cfg = self.config
         store = self.context.store
-        state = await store.get_setting(STATE_KEY)
+        state = await store.settings.exporter_state("jeedom")
         target = json.dumps([cfg["mode"], cfg["url"], cfg["mqtt_host"]])
         if not isinstance(state, dict) or state.get("target") != target:
             state = {"target": target, "last_day": {}, "created": {}}
@@ -347,7 +346,7 @@ class JeedomExporter(BaseExporter):
                 await self._create_equipment(point, mapping)
                 for pdl, measure in set(mapping) - before:
                     state["created"][f"{pdl}.{measure}"] = mapping[(pdl, measure)]
-                await store.set_setting(STATE_KEY, state)
+                await store.settings.set_exporter_state("jeedom", state)
         if not any(key[0] == p.usage_point_id for p in points for key in mapping):
             raise ExporterError(
                 "no Jeedom command is mapped: fill in the command ids (or create the equipment)"
@@ -369,7 +368,7 @@ class JeedomExporter(BaseExporter):
                 top = max(values, key=lambda v: v.at)
                 newest = top if newest is None or top.at > newest.at else newest
             state["last_day"][pdl] = last.isoformat()
-            await store.set_setting(STATE_KEY, state)
+            await store.settings.set_exporter_state("jeedom", state)
         detail = f"{sent} values" + (f", newest {newest.measure} at {newest.stamp}" if newest else "")
         return ExportResult(sent, detail)
 

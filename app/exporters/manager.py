@@ -30,7 +30,6 @@ from app.exporters.base import BaseExporter, ExportContext, ExporterError, Expor
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "myelectricaldata.exporters"
-SETTINGS_PREFIX = "exporter."
 CLEAR_PREFIX = "clear_"  # a form field `clear_<secret>` empties a stored secret
 _NOT_PLUGINS = {"base", "manager"}
 DISCONNECT_TIMEOUT = 10.0  # seconds a stop waits for each exporter to disconnect
@@ -168,13 +167,8 @@ class ExporterManager:
 
     # ------------------------------------------------------------------ settings
 
-    @staticmethod
-    def setting_key(name: str) -> str:
-        return SETTINGS_PREFIX + name
-
     async def stored_config(self, name: str) -> dict[str, Any]:
-        stored = await self.context.store.get_setting(self.setting_key(name))
-        return dict(stored) if isinstance(stored, Mapping) else {}
+        return await self.context.store.settings.exporter_config(name)
 
     def by_default(self, name: str, stored: Mapping[str, Any]) -> bool:
         """True when the user never chose: nothing stored yet, so the exporter's default applies."""
@@ -256,7 +250,7 @@ class ExporterManager:
         """Validate, store and reload one exporter (its old instance is disconnected)."""
         stored = await self.stored_config(name)
         config = self.validate(name, values, stored)
-        await self.context.store.set_setting(self.setting_key(name), config)
+        await self.context.store.settings.set_exporter_config(name, config)
         async with self._locks[name]:
             old = self.exporters.pop(name, None)
             if old is not None:

@@ -37,7 +37,6 @@ from app.pricing.costs import contract_timeline
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = "exporter_state.victoriametrics"
 CHUNK_DAYS = 62
 Labels = tuple[tuple[str, str], ...]
 SeriesKey = tuple[str, Labels]
@@ -307,7 +306,7 @@ class VictoriaMetricsExporter(BaseExporter):
 
     async def export(self) -> ExportResult:
         store = self.context.store
-        state = await store.get_setting(STATE_KEY)
+        state = await store.settings.exporter_state("victoriametrics")
         if not isinstance(state, dict) or state.get("target") != self._target():
             state = {"target": self._target(), "points": {}}
         today = timeline.paris_today(self.context.clock())
@@ -365,7 +364,7 @@ class VictoriaMetricsExporter(BaseExporter):
                 "last_day": last.isoformat(),
                 "digests": {d.isoformat(): self.digest(s) for d, s in by_day.items() if d >= keep_from},
             }
-            await store.set_setting(STATE_KEY, state)
+            await store.settings.set_exporter_state("victoriametrics", state)
         self.warning = await self._retention_warning(oldest, today)
         detail = f"{sent} samples up to {last.isoformat()}"
         if replaced:

@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 ACCOUNT = ""  # progress row of the account as a whole
-BOUNDS_KEY = "sync.history_bounds"  # {"<usage point>/<kind>": "YYYY-MM-DD"}: oldest days the gateway named
 RATE_LIMIT_RETRIES = 3  # retries of one request refused by the limiter while the counters are under it
 RATE_LIMIT_FIRST_DELAY = 5.0  # seconds, x4 each time (5, 20, 80)
 DISABLED_RETRY_AFTER = dt.timedelta(days=7)
@@ -233,23 +232,11 @@ class SyncRunner:
         )
 
     async def _load_bounds(self) -> dict[tuple[str, DataKind], dt.date]:
-        bounds: dict[tuple[str, DataKind], dt.date] = {}
-        raw = await self._store.get_setting(BOUNDS_KEY)
-        if not isinstance(raw, dict):
-            return bounds
-        for key, value in raw.items():
-            pdl, _, kind_text = str(key).partition("/")
-            try:
-                bounds[(pdl, DataKind(kind_text))] = dt.date.fromisoformat(str(value))
-            except ValueError:
-                continue  # a kind or date this version does not know: ignore it
-        return bounds
+        return await self._store.settings.history_bounds()
 
     async def _learn_bound(self, usage_point_id: str, kind: DataKind, day: dt.date) -> None:
         self._bounds[(usage_point_id, kind)] = day
-        await self._store.set_setting(
-            BOUNDS_KEY, {f"{pdl}/{k.value}": d.isoformat() for (pdl, k), d in sorted(self._bounds.items())}
-        )
+        await self._store.settings.set_history_bounds(self._bounds)
         log.info("sync: the gateway serves %s of %s from %s on", kind.value, usage_point_id, day.isoformat())
 
     async def _execute(self, requests: Sequence[PlannedRequest], outcome: SyncOutcome) -> None:

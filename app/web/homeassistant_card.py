@@ -14,8 +14,8 @@ from aiohttp import web
 
 from app.exporters.base import ExporterError
 from app.exporters.homeassistant.defaults import defaults_notice
-from app.exporters.homeassistant.discovery import PUBLISHED_KEY, HomeAssistantDiscoveryExporter
-from app.exporters.homeassistant.energy import ADDED_KEY, EnergyChange, EnergyDashboard
+from app.exporters.homeassistant.discovery import HomeAssistantDiscoveryExporter
+from app.exporters.homeassistant.energy import EnergyChange, EnergyDashboard
 from app.exporters.homeassistant.statistics import HomeAssistantStatisticsExporter
 from app.exporters.homeassistant.websocket import HomeAssistantWebSocket
 from app.service import Service
@@ -96,9 +96,9 @@ async def card(service: Service) -> dict[str, Any]:
             "last_exported": status.last_exported,
             "last_error": status.last_error,
         }
-    published = await store.get_setting(PUBLISHED_KEY)
+    published = await store.settings.discovery_published()
     out["discovery"]["entities"] = len(published.get("states", [])) if isinstance(published, dict) else 0
-    added = await store.get_setting(ADDED_KEY)
+    added = await store.settings.energy_added()
     out["energy_added"] = bool(isinstance(added, dict) and (added.get("flow_from") or added.get("flow_to")))
     out["defaults_notice"] = await defaults_notice(manager, store)
     fixes: list[str] = []

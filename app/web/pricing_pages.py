@@ -19,10 +19,6 @@ from app.domain import Direction, subscribed_power
 from app.pricing.balance import production_point_of, self_consumed_per_day
 from app.pricing.catalogue import CatalogueError, parse_offer
 from app.pricing.costs import (
-    CHOSEN_KEY,
-    EJP_DAYS_KEY,
-    OFFPEAK_KEY,
-    USER_OFFERS_KEY,
     StoreCostSource,
     check_offpeak,
     parse_ejp_days,
@@ -315,23 +311,21 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
             if not isinstance(raw, dict):
                 raise CatalogueError("user_offer: must be a JSON object")
             parse_offer(raw, where="user_offer")
-            user = [
-                o for o in (await store.get_setting(USER_OFFERS_KEY) or []) if o.get("id") != raw.get("id")
-            ]
-            await store.set_setting(USER_OFFERS_KEY, [*user, raw])
+            user = [o for o in await store.settings.user_offers() if o.get("id") != raw.get("id")]
+            await store.settings.set_user_offers([*user, raw])
             offers.add(raw["id"])
         if pdl and form.get("offer"):
             if form["offer"] not in offers:
                 raise CatalogueError(f"unknown offer {form['offer']!r}")
-            await store.set_setting(CHOSEN_KEY.format(pdl=pdl), str(form["offer"]))
+            await store.settings.set_chosen_offer(pdl, str(form["offer"]))
         if pdl and "offpeak" in form:
             text = str(form["offpeak"]).strip()
             if text:
                 check_offpeak(text)
-            await store.set_setting(OFFPEAK_KEY.format(pdl=pdl), text or None)
+            await store.settings.set_offpeak_override(pdl, text)
         if pdl and "ejp_days" in form:
             days = parse_ejp_days(str(form["ejp_days"]))
-            await store.set_setting(EJP_DAYS_KEY.format(pdl=pdl), [d.isoformat() for d in days] or None)
+            await store.settings.set_ejp_days(pdl, days)
         resplit = False
         if pdl and new_timeline is not None:
             resplit, _ = await contracts.save_user_timeline(store, pdl, new_timeline)

@@ -15,7 +15,6 @@ from app.exporters.manager import ExporterManager
 from app.store import Store
 
 HA_EXPORTERS = ("homeassistant_discovery", "homeassistant_statistics")
-ANNOUNCED_KEY = "homeassistant_defaults_announced"
 
 
 async def on_by_default(manager: ExporterManager) -> list[str]:
@@ -32,16 +31,16 @@ async def on_by_default(manager: ExporterManager) -> list[str]:
 
 async def announce_defaults(manager: ExporterManager, store: Store, now: dt.datetime) -> None:
     """At start: the first time this version runs, note which exporters an existing install got on."""
-    if await store.get_setting(ANNOUNCED_KEY) is not None:
+    if await store.settings.defaults_announced() is not None:
         return
     existing = bool(await store.usage_points())
     names = await on_by_default(manager) if existing else []
-    await store.set_setting(ANNOUNCED_KEY, {"names": names, "at": now.isoformat()})
+    await store.settings.set_defaults_announced(names, now)
 
 
 async def defaults_notice(manager: ExporterManager, store: Store) -> dict[str, Any] | None:
     """The dashboard line: which exporters this version turned on, while the user has not chosen."""
-    announced = await store.get_setting(ANNOUNCED_KEY)
+    announced = await store.settings.defaults_announced()
     if not isinstance(announced, dict) or not announced.get("names"):
         return None
     still = [name for name in await on_by_default(manager) if name in announced["names"]]

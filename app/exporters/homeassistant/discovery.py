@@ -37,7 +37,6 @@ from app.tempo_forecast import stored_forecast
 
 log = logging.getLogger(__name__)
 
-PUBLISHED_KEY = "homeassistant_discovery_published"
 MAX_BACKOFF = 60.0
 CONNECT_WAIT = 5.0
 
@@ -285,13 +284,13 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
 
     async def _fire_triggers(self, client: aiomqtt.Client, entities: list[Entity], today: dt.date) -> None:
         store = self.context.store
-        fired = dict(await store.get_setting(triggers.FIRED_KEY) or {})
+        fired = await store.settings.triggers_fired()
         current = triggers.occurrences(entities, today)
         for device, kind in triggers.due(current, fired):
             await client.publish(f"{self.base}/{device}/trigger", kind, qos=1, retain=False)
             fired[f"{device}/{kind}"] = current[(device, kind)]
             log.info("MQTT discovery: trigger %s of %s sent", kind, device)
-        await store.set_setting(triggers.FIRED_KEY, fired)
+        await store.settings.set_triggers_fired(fired)
 
     def _trigger_configs(self, devices: list[Device]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -382,7 +381,7 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
             store = self.context.store
             configs = self._configs(devices, entities)
             configs.update(self._trigger_configs(devices))
-            previous = await store.get_setting(PUBLISHED_KEY)
+            previous = await store.settings.discovery_published()
             old_configs: dict[str, list[str]] = (
                 dict(previous.get("configs", {})) if isinstance(previous, dict) else {}
             )
@@ -414,8 +413,7 @@ class HomeAssistantDiscoveryExporter(BaseExporter):
                     states.add(f"{topic}/attributes")
             for topic in old_states - states:
                 await client.publish(topic, b"", qos=1, retain=True)
-            await store.set_setting(
-                PUBLISHED_KEY,
+            await store.settings.set_discovery_published(
                 {
                     "configs": {t: sorted(p.get("components", {})) for t, p in configs.items()},
                     "states": sorted(states),

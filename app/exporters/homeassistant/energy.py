@@ -22,7 +22,6 @@ from app.exporters.homeassistant.statistics import SOURCE
 from app.exporters.homeassistant.websocket import HomeAssistantError, HomeAssistantWebSocket
 from app.store import Store
 
-ADDED_KEY = "homeassistant_energy_added"
 _OUR_ID = re.compile(rf"^{SOURCE}:(consumption|production)_(\d{{14}})((?:_[a-z]+)*)$")
 
 
@@ -237,7 +236,7 @@ class EnergyDashboard:
         self.ws = ws
 
     async def record(self) -> dict[str, Any]:
-        stored = await self.store.get_setting(ADDED_KEY)
+        stored = await self.store.settings.energy_added()
         return {**_empty_record(), **stored} if isinstance(stored, dict) else _empty_record()
 
     async def add(self) -> EnergyChange:
@@ -259,7 +258,7 @@ class EnergyDashboard:
             # No grid source yet to tell the format: this core wants the unified one.
             new, record, added = add_flows(prefs, flow_from, flow_to, await self.record(), unified=True)
             await _save(self.ws, new)
-        await self.store.set_setting(ADDED_KEY, record)
+        await self.store.settings.set_energy_added(record)
         change.saved = True
         return change
 
@@ -271,5 +270,5 @@ class EnergyDashboard:
         if new != prefs:
             await _save(self.ws, new)
             change.saved = True
-        await self.store.set_setting(ADDED_KEY, _empty_record())
+        await self.store.settings.set_energy_added(_empty_record())
         return change

@@ -25,7 +25,6 @@ from app.store import Store
 
 log = logging.getLogger(__name__)
 
-SHOWN_KEY = "homeassistant_notifications_shown"
 NOTIFICATION_PREFIX = "myelectricaldata_"
 STALE_AFTER_DAYS = 3
 
@@ -100,8 +99,7 @@ class HealthNotifier:
         self.core = core
 
     async def shown(self) -> set[str]:
-        stored = await self.store.get_setting(SHOWN_KEY)
-        return {str(k) for k in stored} if isinstance(stored, list) else set()
+        return await self.store.settings.notifications_shown()
 
     async def update(self, now: dt.datetime) -> None:
         if self.core is None:
@@ -126,7 +124,7 @@ class HealthNotifier:
                         },
                     )
                     shown.add(key)
-                    await self.store.set_setting(SHOWN_KEY, sorted(shown))
+                    await self.store.settings.set_notifications_shown(shown)
                     log.info("Home Assistant: notification %s created", problem.notification_id)
                 for key in sorted(shown - set(problems)):
                     await ws.command(
@@ -136,7 +134,7 @@ class HealthNotifier:
                         service_data={"notification_id": NOTIFICATION_PREFIX + key},
                     )
                     shown.discard(key)
-                    await self.store.set_setting(SHOWN_KEY, sorted(shown))
+                    await self.store.settings.set_notifications_shown(shown)
                     log.info("Home Assistant: notification %s%s dismissed", NOTIFICATION_PREFIX, key)
         except ExporterError as exc:
             log.warning("Home Assistant notifications: %s", exc)

@@ -13,7 +13,6 @@ from typing import Any
 
 from app.exporters.homeassistant.sensors import Device, Entity
 
-FIRED_KEY = "homeassistant_triggers_fired"
 LATE_AFTER_DAYS = 2  # "data is late": the newest day is older than J-1 by this many days
 PEAK_RATIO = 90.0
 

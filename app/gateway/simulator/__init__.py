@@ -1,7 +1,10 @@
 """A faithful fake of the MyElectricalData gateway (v2 and legacy v1): the only fake in the test suite
 and the `--demo` data source. See ../shared/gateway-api.md for the contract it follows."""
 
-from app.gateway.simulator.app import (
+from app.gateway.simulator.app import create_simulator_app
+from app.gateway.simulator.faults import ALL_FAULTS
+from app.gateway.simulator.model import SimulatedData, SimulatedUsagePoint, default_usage_points
+from app.gateway.simulator.state import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_V1_TOKENS,
@@ -9,10 +12,7 @@ from app.gateway.simulator.app import (
     RequestLogEntry,
     SimulatorConfig,
     SimulatorState,
-    create_simulator_app,
 )
-from app.gateway.simulator.faults import ALL_FAULTS
-from app.gateway.simulator.model import SimulatedData, SimulatedUsagePoint, default_usage_points
 
 __all__ = [
     "ALL_FAULTS",

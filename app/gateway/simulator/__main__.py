@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
-from app.gateway.simulator.app import SimulatorConfig, create_simulator_app
+from app.gateway.simulator.app import create_simulator_app
+from app.gateway.simulator.state import SimulatorConfig
 from app.timeline import UTC
 
 

@@ -8,16 +8,14 @@ import datetime as dt
 import hmac
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from app.domain import Direction
 from app.gateway.simulator import faults as fk
 from app.gateway.simulator.model import SimulatedUsagePoint, address_json, contract_json, day_layout
-
-if TYPE_CHECKING:
-    from app.gateway.simulator.app import RequestInfo, SimulatorState
+from app.gateway.simulator.state import RequestInfo, SimulatorState, info_of, transport_fault
 
 LOAD_CURVE_MAX_DAYS = 7
 _ENDPOINTS = {
@@ -49,8 +47,6 @@ def _detail(status: int, message: str) -> web.Response:
 
 
 def register_legacy_routes(app: web.Application, state: SimulatorState, prefix: str = "/v1") -> None:
-    from app.gateway.simulator.app import info_of, transport_fault
-
     def authenticate(request: web.Request, info: RequestInfo, pdl: str) -> web.Response | None:
         token = request.headers.get("Authorization", "").strip()
         if not token:
