@@ -18,9 +18,8 @@ from pathlib import Path
 
 import aiohttp
 
-from app.web.api import ANSWER_CACHE
 from app.web.app import create_app
-from app.web.pricing_pages import PRICING_DATA
+from app.web.cache import CACHE
 from bench._serve import demo_service, serve
 
 NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
@@ -76,10 +75,10 @@ async def main(data_dir: Path) -> int:
     burst = [paths[i % len(paths)] for i in range(REQUESTS)]
 
     # Right after a sync: the caches are empty (a sync clears them) and nothing is warm yet.
-    app[PRICING_DATA].clear()
-    app[ANSWER_CACHE].clear()
-    app[PRICING_DATA].flights.started.clear()
-    app[ANSWER_CACHE].flights.started.clear()
+    cache = app[CACHE]
+    cache.clear()
+    cache.figures.flights.started.clear()
+    cache.answers.flights.started.clear()
     rss_before = _status_kb("VmRSS")
     exact_peak = _reset_peak_rss()
     connector = aiohttp.TCPConnector(limit=REQUESTS)
@@ -90,15 +89,14 @@ async def main(data_dir: Path) -> int:
         answers = await asyncio.gather(*(_get(session, base + path) for path in burst))
         elapsed = time.perf_counter() - started
         peak = _status_kb("VmHWM")
-        priced = dict(app[PRICING_DATA].flights.started)
-        charted = dict(app[ANSWER_CACHE].flights.started)
+        priced = dict(cache.figures.flights.started)
+        charted = dict(cache.answers.flights.started)
         health = (await _get(session, base + "/health"))[0]
 
         # The reference: each URL alone, caches emptied before each.
         reference = {}
         for path in paths:
-            app[PRICING_DATA].clear()
-            app[ANSWER_CACHE].clear()
+            cache.clear()
             reference[path] = await _get(session, base + path)
     wrong = [path for path, answer in zip(burst, answers, strict=True) if answer != reference[path]]
     print(f"{REQUESTS} concurrent requests over {len(paths)} URLs: {elapsed:.2f} s")

@@ -24,10 +24,11 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from app.web.api import ANSWER_CACHE, SPLIT_CACHE, warm_split_cache
+from app.web.api import warm_split_cache
 from app.web.app import create_app
+from app.web.cache import CACHE
 from app.web.pages import all_pages
-from app.web.pricing_pages import PRICING_DATA, cached_data
+from app.web.pricing_pages import cached_data
 from bench._serve import demo_service, serve
 
 VIEWS = ("month", "year")
@@ -81,7 +82,7 @@ async def main(data_dir: Path) -> int:
     runner, base = await serve(app)
     warmups = []
     for _ in range(5):
-        app[SPLIT_CACHE].clear()
+        app[CACHE].splits.clear()
         started = time.perf_counter()
         await warm_split_cache(app)
         warmups.append(time.perf_counter() - started)
@@ -93,10 +94,10 @@ async def main(data_dir: Path) -> int:
     async with aiohttp.ClientSession(
         auto_decompress=False, headers={"Accept-Encoding": "gzip, br"}
     ) as session:
-        cache = app[ANSWER_CACHE]
+        answers = app[CACHE].answers
 
         def cold() -> None:
-            cache.clear()
+            answers.clear()
 
         print(
             f"\nserver time p95 over {REQUESTS} requests (target < 50 ms): cold (API answer cache emptied "
@@ -129,7 +130,7 @@ async def main(data_dir: Path) -> int:
         for priced, period in PRICED:
             times = []
             for _ in range(20):
-                app[PRICING_DATA].clear()
+                app[CACHE].figures.clear()
                 started = time.perf_counter()
                 await cached_data(app, service.store, priced, HPHC, period, NOW.date())
                 times.append(time.perf_counter() - started)

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from app.exporters.manager import DISCONNECT_TIMEOUT, discover
 from app.settings import ADDON_OPTIONS, Secret, Settings, load_settings
-from app.web.api import WARM_STOP_TIMEOUT
+from app.web.cache import WARM_STOP_TIMEOUT
 from tests.addon_check import (
     ROOT,
     WORKFLOW,

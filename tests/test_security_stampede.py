@@ -11,9 +11,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from app.web.api import ANSWER_CACHE
 from app.web.app import create_app
-from app.web.pricing_pages import PRICING_DATA
+from app.web.cache import CACHE
 from tests.support import AiohttpServer, synced_service
 
 AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
@@ -35,15 +34,13 @@ async def test_one_computation_per_key_under_a_burst(
 
     alone = {}
     for path in PATHS:
-        app[PRICING_DATA].clear()
-        app[ANSWER_CACHE].clear()
+        app[CACHE].clear()
         alone[path] = await get(path)
-    app[PRICING_DATA].clear()
-    app[ANSWER_CACHE].clear()
-    app[PRICING_DATA].flights.started.clear()
+    app[CACHE].clear()
+    app[CACHE].figures.flights.started.clear()
     burst = [PATHS[i % len(PATHS)] for i in range(60)]
     answers = await asyncio.gather(*(get(path) for path in burst))
     assert all(answer == alone[path] for path, answer in zip(burst, answers, strict=True))
-    started = app[PRICING_DATA].flights.started
+    started = app[CACHE].figures.flights.started
     assert started and max(started.values()) == 1, started
     await service.stop()

@@ -1,4 +1,5 @@
-"""aiohttp application factory: dashboard, /api/status, /api/sync, /health; chart pages in `pages`.
+"""aiohttp application factory: dashboard, /api/status, /api/sync, /health; the other pages and APIs come
+from their modules' `setup_*` (app keys and request helpers they share: `context`).
 
 Every URL the pages emit is relative, so the UI works at `/`, behind Home Assistant ingress
 (`/api/hassio_ingress/<token>/`) or any reverse-proxy prefix.
@@ -22,14 +23,14 @@ from app.domain import DataKind, DateRange, SyncPhase, SyncProgress, UsagePoint,
 from app.health import health_of
 from app.memory import IdleTrimmer
 from app.service import Service
-from app.web import i18n, pages
+from app.web import cost_api, homeassistant_card, i18n, pages
+from app.web.cache import setup_cache
+from app.web.context import LANG, SERVICE, TRIM_TASKS, TRIMMER, lang_of
+from app.web.exporters_page import setup_exporters_page
 from app.web.ingress import setup_ingress
+from app.web.pricing_pages import setup_pricing_pages
 from app.web.security import setup_security
 
-SERVICE: web.AppKey[Service] = web.AppKey("service", Service)
-TRIMMER: web.AppKey[IdleTrimmer] = web.AppKey("trimmer", IdleTrimmer)
-TRIM_TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("trim_tasks", set)
-LANG: web.RequestKey[str] = web.RequestKey("lang", str)
 HERE = Path(__file__).parent
 
 
@@ -53,6 +54,7 @@ def create_app(service: Service) -> web.Application:
     app[TRIM_TASKS] = set()
     service.after_sync.append(trim_after_sync)
     app.on_startup.append(trim_after_start)
+    setup_cache(app)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -67,17 +69,11 @@ def create_app(service: Service) -> web.Application:
     app.router.add_static("/static/", HERE / "static", name="static")
     setup_ingress(app, service.settings)
     setup_security(app)
-    from app.web.exporters_page import setup_exporters_page  # late: it imports this module
-
     setup_exporters_page(app)
-    from app.web import homeassistant_card  # late: it imports this module
-
     homeassistant_card.setup_homeassistant_card(app)
     pages.setup_pages(app)
-
-    from app.web.pricing_pages import setup_pricing_pages  # here: pricing_pages imports this module
-
     setup_pricing_pages(app)
+    cost_api.setup_cost_api(app)
     return app
 
 
@@ -104,7 +100,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def api_status(request: web.Request) -> web.Response:
-    return web.json_response(await build_status(request.app[SERVICE], request[LANG]))
+    return web.json_response(await build_status(request.app[SERVICE], lang_of(request)))
 
 
 async def api_sync(request: web.Request) -> web.Response:
@@ -119,14 +115,12 @@ async def sync_form(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     started = service.scheduler.trigger() if service.scheduler and service.configured else False
     # Relative redirect: the browser resolves it under the ingress prefix.
-    raise web.HTTPSeeOther(location=f"./?lang={request[LANG]}&sync={'started' if started else 'busy'}")
+    raise web.HTTPSeeOther(location=f"./?lang={lang_of(request)}&sync={'started' if started else 'busy'}")
 
 
 @aiohttp_jinja2.template("dashboard.html")
 async def dashboard(request: web.Request) -> dict[str, Any]:
-    from app.web import homeassistant_card
-
-    lang = request[LANG]
+    lang = lang_of(request)
     status = await build_status(request.app[SERVICE], lang)
     return {
         "status": status,

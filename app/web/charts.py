@@ -20,7 +20,7 @@ from app import tariff_rules, timeline
 from app.domain import Direction, OffpeakRange, TempoColor, TempoDay
 from app.store import Store
 from app.tariff_rules import ContractPeriod
-from app.web.texts import MONTHS, text
+from app.web.i18n import MONTHS, text
 
 View = Literal["day", "week", "month", "year"]
 VIEWS: tuple[View, ...] = ("day", "week", "month", "year")

@@ -11,91 +11,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app import timeline
-from app.web import texts
 from app.web.charts import Chart, View, bucket_label
-from app.web.labels import offer_label
-from app.web.texts import MONTHS
+from app.web.i18n import MONTHS, bucket_name
+from app.web.i18n import cost_text as text
+from app.web.labels import BUCKET_ORDER, offer_label
 
 COST_PERIODS: tuple[View, ...] = ("day", "month", "year")
 BILAN_VIEWS: tuple[View, ...] = ("month", "year")
-# Drawing order of the tariff buckets in a stack (cheapest hours at the bottom), and their colours.
-BUCKET_ORDER = (
-    "base",
-    "hc",
-    "hp",
-    "winter",
-    "summer",
-    *(f"tempo_{colour}_{hours}" for colour in ("blue", "white", "red") for hours in ("hc", "hp")),
-    "unsplit",
-)
 YEAR_COLOURS = ("--c-year3", "--c-year2", "--c-prev", "--c-cons")  # oldest to latest
-
-COST_TEXTS: Mapping[str, Mapping[str, str]] = {
-    "fr": {
-        "subscription": "Abonnement",
-        "surplus": "Surplus",
-        "self_consumed": "Autoconsommée",
-        "without_curve": "Production sans courbe de charge",
-        "self_rate": "Taux d'autoconsommation",
-        "hc_share": "Part HC",
-        "other_offers": "Autres offres",
-        "current_offer": "Offre actuelle",
-        "current_is_best": "Offre actuelle (la moins chère)",
-        "best_offer": "Offre la moins chère",
-        "cost_per_period": "Coût par période et par poste tarifaire",
-        "offers_ranking": "Coût sur 12 mois de chaque offre",
-        "current_vs_best": "Mois par mois : offre actuelle et offre la moins chère",
-        "bilan_energy": "Consommation et production",
-        "bilan_shares": "Part des heures creuses et autoconsommation",
-        "bilan_years": "Consommation d'une année sur l'autre",
-        "bucket_base": "Base",
-        "bucket_hp": "Heures pleines",
-        "bucket_hc": "Heures creuses",
-        "bucket_winter": "Hiver",
-        "bucket_summer": "Été",
-        "bucket_unsplit": "Non réparti (relevé journalier)",
-        "bucket_tempo_blue_hp": "Tempo bleu HP",
-        "bucket_tempo_blue_hc": "Tempo bleu HC",
-        "bucket_tempo_white_hp": "Tempo blanc HP",
-        "bucket_tempo_white_hc": "Tempo blanc HC",
-        "bucket_tempo_red_hp": "Tempo rouge HP",
-        "bucket_tempo_red_hc": "Tempo rouge HC",
-    },
-    "en": {
-        "subscription": "Subscription",
-        "surplus": "Surplus",
-        "self_consumed": "Self-consumed",
-        "without_curve": "Production without load curve",
-        "self_rate": "Self-consumption rate",
-        "hc_share": "Off-peak share",
-        "other_offers": "Other offers",
-        "current_offer": "Current offer",
-        "current_is_best": "Current offer (the cheapest)",
-        "best_offer": "Cheapest offer",
-        "cost_per_period": "Cost per period and per tariff bucket",
-        "offers_ranking": "12-month cost of every offer",
-        "current_vs_best": "Month by month: current offer and cheapest offer",
-        "bilan_energy": "Consumption and production",
-        "bilan_shares": "Off-peak share and self-consumption",
-        "bilan_years": "Consumption year over year",
-        "bucket_base": "Base",
-        "bucket_hp": "Peak hours",
-        "bucket_hc": "Off-peak hours",
-        "bucket_winter": "Winter",
-        "bucket_summer": "Summer",
-        "bucket_unsplit": "Unsplit (daily reading)",
-        "bucket_tempo_blue_hp": "Tempo blue peak",
-        "bucket_tempo_blue_hc": "Tempo blue off-peak",
-        "bucket_tempo_white_hp": "Tempo white peak",
-        "bucket_tempo_white_hc": "Tempo white off-peak",
-        "bucket_tempo_red_hp": "Tempo red peak",
-        "bucket_tempo_red_hc": "Tempo red off-peak",
-    },
-}
-
-
-def text(lang: str, key: str) -> str:
-    return COST_TEXTS[lang].get(key) or texts.text(lang, key)
 
 
 def _euros(value: str | None) -> float | None:
@@ -104,10 +27,6 @@ def _euros(value: str | None) -> float | None:
 
 def _kwh(wh: int | None) -> float | None:
     return None if wh is None else round(wh / 1000, 3)
-
-
-def bucket_name(lang: str, bucket: str) -> str:
-    return text(lang, f"bucket_{bucket}")
 
 
 def bucket_colour(bucket: str) -> str:

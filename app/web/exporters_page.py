@@ -16,8 +16,9 @@ from aiohttp import web
 from app.exporters.base import ExporterError
 from app.exporters.manager import CLEAR_PREFIX, ExporterManager
 from app.exporters.prometheus import CONTENT_TYPE, PrometheusExporter
-from app.web import i18n
-from app.web.app import LANG, SERVICE
+from app.web.context import SERVICE, lang_of, other_lang
+from app.web.homeassistant_card import card
+from app.web.i18n import exporter_texts as texts
 
 
 def setup_exporters_page(app: web.Application) -> None:
@@ -37,10 +38,6 @@ def _manager(request: web.Request) -> ExporterManager:
     return manager
 
 
-def texts(lang: str) -> dict[str, str]:
-    return {**i18n.TEXTS[lang], **i18n.EXPORTER_TEXTS[lang]}
-
-
 # ---------------------------------------------------------------------- JSON API
 
 
@@ -57,7 +54,7 @@ async def describe(manager: ExporterManager, lang: str = "en") -> list[dict[str,
 async def api_exporters(request: web.Request) -> web.Response:
     manager = _manager(request)
     return web.json_response(
-        {"exporters": await describe(manager, request[LANG]), "discovery_errors": manager.discovery_errors}
+        {"exporters": await describe(manager, lang_of(request)), "discovery_errors": manager.discovery_errors}
     )
 
 
@@ -146,22 +143,20 @@ def form_values(schema: Mapping[str, Any], form: Mapping[str, str]) -> dict[str,
 
 async def _render(request: web.Request, tab: str | None, notice: dict[str, Any] | None) -> web.Response:
     manager = _manager(request)
-    lang = request[LANG]
+    lang = lang_of(request)
     exporters = await describe(manager, lang)
     names = [e["name"] for e in exporters]
     current = tab if tab in names else (names[0] if names else None)
     context = {
         "t": texts(lang),
         "lang": lang,
-        "other_lang": "en" if lang == "fr" else "fr",
+        "other_lang": other_lang(lang),
         "exporters": exporters,
         "current": current,
         "notice": notice,
         "discovery_errors": manager.discovery_errors,
     }
     if current == "homeassistant_statistics":  # the Energy dashboard action, as on the dashboard
-        from app.web.homeassistant_card import card
-
         context["ha"] = await card(request.app[SERVICE])
     return aiohttp_jinja2.render_template("exporters.html", request, context)
 
@@ -172,7 +167,7 @@ async def exporters_page(request: web.Request) -> web.Response:
 
 async def exporters_action(request: web.Request) -> web.Response:
     manager = _manager(request)
-    t = texts(request[LANG])
+    t = texts(lang_of(request))
     form = await request.post()
     name = str(form.get("exporter", ""))
     action = str(form.get("action", ""))
@@ -218,6 +213,6 @@ async def metrics(request: web.Request) -> web.Response:
     manager = _manager(request)
     exporter = manager.exporters.get(PrometheusExporter.name)
     if not isinstance(exporter, PrometheusExporter) or not exporter.status.enabled:
-        return web.Response(status=404, text=texts(request[LANG])["metrics_disabled"])
+        return web.Response(status=404, text=texts(lang_of(request))["metrics_disabled"])
     body = await exporter.render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

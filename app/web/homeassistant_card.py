@@ -20,6 +20,7 @@ from app.exporters.homeassistant.statistics import HomeAssistantStatisticsExport
 from app.exporters.homeassistant.websocket import HomeAssistantWebSocket
 from app.service import Service
 from app.web import openapi
+from app.web.context import SERVICE
 
 DISCOVERY = HomeAssistantDiscoveryExporter.name
 STATISTICS = HomeAssistantStatisticsExporter.name
@@ -131,8 +132,6 @@ async def _json_action(request: web.Request) -> str:
 
 
 async def api_energy(request: web.Request) -> web.Response:
-    from app.web.app import SERVICE  # late: app.py imports this module
-
     service = request.app[SERVICE]
     action = await _json_action(request)
     manager, store = service.exporters, service.store

@@ -1,12 +1,22 @@
-"""French (default) and English texts of the web UI, and what to do about each error code."""
+"""Every text of the web UI, in French (the default) and English: one table (`TABLE`), one section per
+page or part of a page, and the lookups the templates and the chart builders use.
+
+Sections: `TEXTS` (layout, dashboard, Home Assistant card: every page gets them), `PAGE_TEXTS` (the
+chart pages), `COST_TEXTS` (the cost pages' charts), `PRICING_TEXTS` (the cost pages and the offers
+form), `EXPORTER_TEXTS` (/exporters), `ERRORS` and `MQTT_TEXTS` (what a problem means and what to do),
+`MONTHS` and `WEEKDAYS`. The exporters' own form field texts belong to the exporters
+(app/exporters/_field_texts.py), not here.
+"""
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 
+# ------------------------------------------------------------------------------------- every page
 TEXTS: Mapping[str, Mapping[str, str]] = {
     "fr": {
         "title": "MyElectricalData",
@@ -327,25 +337,6 @@ ERRORS: Mapping[str, Mapping[str, tuple[str, str]]] = {
     },
 }
 
-
-def pick_language(query: str | None, accept_language: str | None) -> str:
-    """`?lang=` first, then the browser's Accept-Language, then French."""
-    if query in LANGUAGES:
-        return query
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in LANGUAGES:
-            return tag
-    return DEFAULT_LANGUAGE
-
-
-def error_text(code: str | None, language: str) -> tuple[str, str] | None:
-    if code is None:
-        return None
-    table = ERRORS[language]
-    return table.get(code) or table["gateway_error"]
-
-
 # MQTT broker states (app/addon.py MqttState) -> (what it means, what to do)
 MQTT_TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
     "fr": {
@@ -401,11 +392,6 @@ MQTT_TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
         ),
     },
 }
-
-
-def mqtt_text(state: str, language: str) -> tuple[str, str] | None:
-    return MQTT_TEXTS[language].get(state)
-
 
 # The /exporters page (issue 5).
 EXPORTER_TEXTS: Mapping[str, Mapping[str, str]] = {
@@ -472,3 +458,418 @@ EXPORTER_TEXTS: Mapping[str, Mapping[str, str]] = {
         "metrics_disabled": "The Prometheus exporter is disabled: enable it on the Exports page.",
     },
 }
+
+# ------------------------------------------------------------------------------------- chart pages
+MONTHS: Mapping[str, tuple[str, ...]] = {
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+WEEKDAYS: Mapping[str, tuple[str, ...]] = {
+    "fr": ("L", "M", "M", "J", "V", "S", "D"),
+    "en": ("M", "T", "W", "T", "F", "S", "S"),
+}
+
+PAGE_TEXTS: Mapping[str, Mapping[str, str]] = {
+    "fr": {
+        "nav_consumption_kwh": "Consommation (kWh)",
+        "nav_consumption_euro": "Consommation (€)",
+        "nav_production": "Production",
+        "nav_bilan": "Bilan",
+        "nav_ecowatt": "EcoWatt",
+        "nav_tempo": "Tempo",
+        "nav_simulation": "Simulation",
+        "nav_exporters": "Exports",
+        "menu": "Menu",
+        "consumption": "Consommation",
+        "production": "Production",
+        "usage_point": "Point de livraison",
+        "view": "Vue",
+        "view_day": "Jour",
+        "view_week": "Semaine",
+        "view_month": "Mois",
+        "view_year": "Année",
+        "end_date": "Jusqu'au",
+        "previous": "Précédent",
+        "next": "Suivant",
+        "show": "Afficher",
+        "energy_per_period": "Énergie par période",
+        "load_curve": "Courbe de charge",
+        "curve_day": "Journée",
+        "curve_week": "Semaine",
+        "curve_date": "Jour choisi",
+        "zoom_hint": (
+            "Glissez pour zoomer, double-cliquez pour revenir ; cliquez la légende pour masquer une série."
+        ),
+        "hphc_split": "Heures pleines / heures creuses",
+        "hp": "Heures pleines",
+        "hc": "Heures creuses",
+        "no_offpeak": "Ce contrat n'a pas d'heures creuses : pas de répartition HP/HC.",
+        "year_vs_last": "Cette année comparée à l'année dernière",
+        "max_power": "Puissance maximale atteinte",
+        "max_power_vs_subscribed": "Puissance maximale et puissance souscrite",
+        "subscribed_power": "Puissance souscrite",
+        "average_power": "Puissance moyenne",
+        "total": "Total",
+        "download_csv": "Télécharger (CSV)",
+        "no_data": "Pas de données pour cette période.",
+        "chart_failed": "Graphique indisponible",
+        "assets_missing": (
+            "Les graphiques ne sont pas construits : lancez « npm ci --prefix frontend && npm run build "
+            "--prefix frontend » puis rechargez la page. Les données restent disponibles en CSV."
+        ),
+        "no_production": "Aucun point de livraison avec production.",
+        "production_vs_consumption": "Production et consommation",
+        "ecowatt_title": "Signal EcoWatt (RTE)",
+        "ecowatt_hourly": "Signal heure par heure",
+        "ecowatt_0": "Production décarbonée",
+        "ecowatt_1": "Pas d'alerte",
+        "ecowatt_2": "Système tendu",
+        "ecowatt_3": "Coupures possibles",
+        "ecowatt_none": "Pas encore de signal EcoWatt : il arrive avec la prochaine synchronisation.",
+        "today": "Aujourd'hui",
+        "tomorrow": "Demain",
+        "unknown_yet": "pas encore connu",
+        "tempo_title": "Couleurs Tempo",
+        "tempo_season": "Saison",
+        "tempo_remaining": "Jours restants",
+        "tempo_BLUE": "Bleu",
+        "tempo_WHITE": "Blanc",
+        "tempo_RED": "Rouge",
+        "tempo_forecast": "Prévision des prochains jours",
+        "tempo_forecast_none": "Pas encore de prévision : elle est relevée toutes les 4 heures.",
+        "tempo_forecast_day": "Jour",
+        "tempo_most_likely": "Couleur la plus probable",
+        "probability": "Probabilité",
+        "tempo_forecast_fetched": "Relevée le",
+        "contract": "Contrat",
+        "segment": "Segment",
+        "distribution_tariff": "Tarif d'acheminement",
+        "contract_status": "Statut",
+        "meter_type": "Compteur",
+        "days": "jours",
+        "gaps": "trous",
+        "quota_limit": "sur 1 000",
+        "pages": "Pages",
+        "daily_consumption": "Consommation journalière",
+        "curve_consumption": "Courbe de consommation",
+        "daily_production": "Production journalière",
+        "curve_production": "Courbe de production",
+        "max_power_kind": "Puissance max.",
+        "syncing_refresh": "Synchronisation en cours : la page se met à jour toute seule.",
+        "api_docs": "API JSON",
+        "bad_value": "Valeur illisible ignorée",
+        "option_BASE": "Base",
+        "option_HC_HP": "Heures pleines / Heures creuses",
+        "option_HC_WEEKEND": "Heures creuses + week-end",
+        "option_TEMPO": "Tempo",
+        "option_EJP": "EJP",
+        "option_SEASONAL": "Saisonnier (hiver / été)",
+        "option_UNKNOWN": "Inconnue",
+        "contract_status_SERVC": "en service",
+        "contract_status_RESIL": "résilié",
+        "meter_type_AMM": "compteur communicant (Linky)",
+    },
+    "en": {
+        "nav_consumption_kwh": "Consumption (kWh)",
+        "nav_consumption_euro": "Consumption (€)",
+        "nav_production": "Production",
+        "nav_bilan": "Balance",
+        "nav_ecowatt": "EcoWatt",
+        "nav_tempo": "Tempo",
+        "nav_simulation": "Simulation",
+        "nav_exporters": "Exports",
+        "menu": "Menu",
+        "consumption": "Consumption",
+        "production": "Production",
+        "usage_point": "Usage point",
+        "view": "View",
+        "view_day": "Day",
+        "view_week": "Week",
+        "view_month": "Month",
+        "view_year": "Year",
+        "end_date": "Up to",
+        "previous": "Previous",
+        "next": "Next",
+        "show": "Show",
+        "energy_per_period": "Energy per period",
+        "load_curve": "Load curve",
+        "curve_day": "Day",
+        "curve_week": "Week",
+        "curve_date": "Chosen day",
+        "zoom_hint": "Drag to zoom, double-click to reset; click the legend to hide a series.",
+        "hphc_split": "Peak / off-peak hours",
+        "hp": "Peak hours",
+        "hc": "Off-peak hours",
+        "no_offpeak": "This contract has no off-peak hours: no peak/off-peak split.",
+        "year_vs_last": "This year against last year",
+        "max_power": "Highest power reached",
+        "max_power_vs_subscribed": "Highest power against subscribed power",
+        "subscribed_power": "Subscribed power",
+        "average_power": "Average power",
+        "total": "Total",
+        "download_csv": "Download (CSV)",
+        "no_data": "No data for this period.",
+        "chart_failed": "Chart unavailable",
+        "assets_missing": (
+            'Charts are not built: run "npm ci --prefix frontend && npm run build --prefix frontend" and '
+            "reload the page. The data stays available as CSV."
+        ),
+        "no_production": "No usage point with production.",
+        "production_vs_consumption": "Production and consumption",
+        "ecowatt_title": "EcoWatt signal (RTE)",
+        "ecowatt_hourly": "Hour by hour",
+        "ecowatt_0": "Low-carbon production",
+        "ecowatt_1": "No alert",
+        "ecowatt_2": "Tight grid",
+        "ecowatt_3": "Cuts possible",
+        "ecowatt_none": "No EcoWatt signal yet: it comes with the next sync.",
+        "today": "Today",
+        "tomorrow": "Tomorrow",
+        "unknown_yet": "not known yet",
+        "tempo_title": "Tempo colours",
+        "tempo_season": "Season",
+        "tempo_remaining": "Days left",
+        "tempo_BLUE": "Blue",
+        "tempo_WHITE": "White",
+        "tempo_RED": "Red",
+        "tempo_forecast": "Forecast for the coming days",
+        "tempo_forecast_none": "No forecast yet: it is fetched every 4 hours.",
+        "tempo_forecast_day": "Day",
+        "tempo_most_likely": "Most likely colour",
+        "probability": "Probability",
+        "tempo_forecast_fetched": "Fetched",
+        "contract": "Contract",
+        "segment": "Segment",
+        "distribution_tariff": "Distribution tariff",
+        "contract_status": "Status",
+        "meter_type": "Meter",
+        "days": "days",
+        "gaps": "gaps",
+        "quota_limit": "of 1,000",
+        "pages": "Pages",
+        "daily_consumption": "Daily consumption",
+        "curve_consumption": "Consumption curve",
+        "daily_production": "Daily production",
+        "curve_production": "Production curve",
+        "max_power_kind": "Max power",
+        "syncing_refresh": "Sync running: this page updates by itself.",
+        "api_docs": "JSON API",
+        "bad_value": "Unreadable value ignored",
+        "option_BASE": "Base",
+        "option_HC_HP": "Peak / off-peak hours",
+        "option_HC_WEEKEND": "Off-peak hours + weekend",
+        "option_TEMPO": "Tempo",
+        "option_EJP": "EJP",
+        "option_SEASONAL": "Seasonal (winter / summer)",
+        "option_UNKNOWN": "Unknown",
+        "contract_status_SERVC": "in service",
+        "contract_status_RESIL": "terminated",
+        "meter_type_AMM": "smart meter (Linky)",
+    },
+}
+
+# ------------------------------------------------------------------------------- cost pages' charts
+COST_TEXTS: Mapping[str, Mapping[str, str]] = {
+    "fr": {
+        "subscription": "Abonnement",
+        "surplus": "Surplus",
+        "self_consumed": "Autoconsommée",
+        "without_curve": "Production sans courbe de charge",
+        "self_rate": "Taux d'autoconsommation",
+        "hc_share": "Part HC",
+        "other_offers": "Autres offres",
+        "current_offer": "Offre actuelle",
+        "current_is_best": "Offre actuelle (la moins chère)",
+        "best_offer": "Offre la moins chère",
+        "cost_per_period": "Coût par période et par poste tarifaire",
+        "offers_ranking": "Coût sur 12 mois de chaque offre",
+        "current_vs_best": "Mois par mois : offre actuelle et offre la moins chère",
+        "bilan_energy": "Consommation et production",
+        "bilan_shares": "Part des heures creuses et autoconsommation",
+        "bilan_years": "Consommation d'une année sur l'autre",
+        "bucket_base": "Base",
+        "bucket_hp": "Heures pleines",
+        "bucket_hc": "Heures creuses",
+        "bucket_winter": "Hiver",
+        "bucket_summer": "Été",
+        "bucket_unsplit": "Non réparti (relevé journalier)",
+        "bucket_tempo_blue_hp": "Tempo bleu HP",
+        "bucket_tempo_blue_hc": "Tempo bleu HC",
+        "bucket_tempo_white_hp": "Tempo blanc HP",
+        "bucket_tempo_white_hc": "Tempo blanc HC",
+        "bucket_tempo_red_hp": "Tempo rouge HP",
+        "bucket_tempo_red_hc": "Tempo rouge HC",
+    },
+    "en": {
+        "subscription": "Subscription",
+        "surplus": "Surplus",
+        "self_consumed": "Self-consumed",
+        "without_curve": "Production without load curve",
+        "self_rate": "Self-consumption rate",
+        "hc_share": "Off-peak share",
+        "other_offers": "Other offers",
+        "current_offer": "Current offer",
+        "current_is_best": "Current offer (the cheapest)",
+        "best_offer": "Cheapest offer",
+        "cost_per_period": "Cost per period and per tariff bucket",
+        "offers_ranking": "12-month cost of every offer",
+        "current_vs_best": "Month by month: current offer and cheapest offer",
+        "bilan_energy": "Consumption and production",
+        "bilan_shares": "Off-peak share and self-consumption",
+        "bilan_years": "Consumption year over year",
+        "bucket_base": "Base",
+        "bucket_hp": "Peak hours",
+        "bucket_hc": "Off-peak hours",
+        "bucket_winter": "Winter",
+        "bucket_summer": "Summer",
+        "bucket_unsplit": "Unsplit (daily reading)",
+        "bucket_tempo_blue_hp": "Tempo blue peak",
+        "bucket_tempo_blue_hc": "Tempo blue off-peak",
+        "bucket_tempo_white_hp": "Tempo white peak",
+        "bucket_tempo_white_hc": "Tempo white off-peak",
+        "bucket_tempo_red_hp": "Tempo red peak",
+        "bucket_tempo_red_hc": "Tempo red off-peak",
+    },
+}
+
+# ---------------------------------------------------------------- cost pages and the offers form
+PRICING_TEXTS: Mapping[str, Mapping[str, str]] = {
+    "fr": {
+        "consumption_euro": "Consommation en euros",
+        "simulation": "Simulation d'offres",
+        "bilan": "Bilan",
+        "offers": "Offres et tarifs",
+        "period": "Période",
+        "energy": "Énergie",
+        "total": "Total",
+        "bucket": "Poste",
+        "rank": "Rang",
+        "offer": "Offre",
+        "saving": "Économie vs offre actuelle",
+        "next_power": "Et à la puissance supérieure",
+        "gaps": "Courbe de charge incomplète : {curve} jours sur {expected}. Résultats partiels.",
+        "estimated": "{n} jour(s) sans courbe : prix exact seulement en offre à prix unique.",
+        "no_data": "Pas encore de données pour ce point de livraison.",
+        "choose": "Offre choisie",
+        "save": "Enregistrer",
+        "offpeak_override": "Heures creuses (ex. 22:00-06:00, 12:00-14:00)",
+        "user_offer": "Ajouter ou remplacer une offre (JSON)",
+        "saved": "Enregistré.",
+        "year": "Année",
+        "consumption": "Consommation",
+        "production": "Production",
+        "yoy": "Évolution (mêmes jours qu’un an plus tôt)",
+        "sources": "Sources des prix",
+        "low_confidence": "à confirmer : transcription douteuse (voir la source)",
+        "day": "jour",
+        "month": "mois",
+        "ejp_days": "Jours EJP (jours de pointe mobile, AAAA-MM-JJ, séparés par des virgules)",
+        "timeline": "Historique du contrat",
+        "timeline_help": "Une période par ligne : date de début (AAAA-MM-JJ, « - » pour la première), "
+        "option (BASE, HC_HP, HC_WEEKEND, TEMPO, EJP), puissance (kVA), heures creuses. "
+        "Ex. : 2025-03-01 TEMPO 9",
+        "ejp_days_unknown": "Jours EJP inconnus (hiver {seasons}) : les heures de pointe mobile sont "
+        "comptées au prix normal. Saisissez les jours EJP dans « Offres et tarifs ».",
+    },
+    "en": {
+        "consumption_euro": "Consumption in euros",
+        "simulation": "Offer simulation",
+        "bilan": "Summary",
+        "offers": "Offers and prices",
+        "period": "Period",
+        "energy": "Energy",
+        "total": "Total",
+        "bucket": "Bucket",
+        "rank": "Rank",
+        "offer": "Offer",
+        "saving": "Saving vs current offer",
+        "next_power": "And at the next power up",
+        "gaps": "The load curve has gaps: {curve} days out of {expected}. Results are incomplete.",
+        "estimated": "{n} day(s) without curve: exact price only under a single-price offer.",
+        "no_data": "No data yet for this usage point.",
+        "choose": "Chosen offer",
+        "save": "Save",
+        "offpeak_override": "Off-peak hours (e.g. 22:00-06:00, 12:00-14:00)",
+        "user_offer": "Add or override an offer (JSON)",
+        "saved": "Saved.",
+        "year": "Year",
+        "consumption": "Consumption",
+        "production": "Production",
+        "yoy": "Change (same days a year before)",
+        "sources": "Price sources",
+        "low_confidence": "to be confirmed: doubtful transcription (see the source)",
+        "day": "day",
+        "month": "month",
+        "ejp_days": "EJP days (peak days, YYYY-MM-DD, comma separated)",
+        "timeline": "Contract history",
+        "timeline_help": "One period a line: start date (YYYY-MM-DD, '-' for the first one), option "
+        "(BASE, HC_HP, HC_WEEKEND, TEMPO, EJP), power (kVA), off-peak hours. E.g. 2025-03-01 TEMPO 9",
+        "ejp_days_unknown": "EJP days unknown (winter {seasons}): peak hours are priced at the normal price. "
+        "Enter the EJP days under “Offers and prices”.",
+    },
+}
+
+Section = Mapping[str, Mapping[str, str]] | Mapping[str, Mapping[str, tuple[str, str]]]
+TABLE: Mapping[str, Section | Mapping[str, tuple[str, ...]]] = {
+    "common": TEXTS,
+    "errors": ERRORS,
+    "mqtt": MQTT_TEXTS,
+    "exporters_page": EXPORTER_TEXTS,
+    "months": MONTHS,
+    "weekdays": WEEKDAYS,
+    "chart_pages": PAGE_TEXTS,
+    "cost_charts": COST_TEXTS,
+    "pricing_pages": PRICING_TEXTS,
+}
+
+
+# ------------------------------------------------------------------------------------- lookups
+def pick_language(query: str | None, accept_language: str | None) -> str:
+    """`?lang=` first, then the browser's Accept-Language, then French."""
+    if query in LANGUAGES:
+        return query
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT_LANGUAGE
+
+
+def error_text(code: str | None, language: str) -> tuple[str, str] | None:
+    if code is None:
+        return None
+    table = ERRORS[language]
+    return table.get(code) or table["gateway_error"]
+
+
+def mqtt_text(state: str, language: str) -> tuple[str, str] | None:
+    return MQTT_TEXTS[language].get(state)
+
+
+def ui_texts(lang: str) -> Mapping[str, str]:
+    """What templates get as `t`: the chart pages' texts over the common ones."""
+    return ChainMap(dict(PAGE_TEXTS[lang]), dict(TEXTS[lang]))
+
+
+def text(lang: str, key: str) -> str:
+    """A chart page's or common text; an unknown key is shown as it is."""
+    return PAGE_TEXTS[lang].get(key) or TEXTS[lang].get(key) or key
+
+
+def cost_text(lang: str, key: str) -> str:
+    return COST_TEXTS[lang].get(key) or text(lang, key)
+
+
+def bucket_name(lang: str, bucket: str) -> str:
+    """A tariff bucket's name (hc, tempo_blue_hp...); `bucket_<name>` when it has none."""
+    return cost_text(lang, f"bucket_{bucket}")
+
+
+def pricing_texts(lang: str) -> Mapping[str, str]:
+    """What the cost pages and the offers form get as `t`."""
+    return ChainMap(dict(PRICING_TEXTS[lang]), dict(COST_TEXTS[lang]), dict(ui_texts(lang)))
+
+
+def exporter_texts(lang: str) -> dict[str, str]:
+    """What the /exporters page gets as `t`."""
+    return {**TEXTS[lang], **EXPORTER_TEXTS[lang]}

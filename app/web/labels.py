@@ -17,11 +17,21 @@ from aiohttp import web
 
 from app.web.charts import VIEWS
 from app.web.charts import bucket_label as period_name
-from app.web.texts import text
+from app.web.i18n import bucket_name, text
 
 THOUSANDS = {"fr": "\u202f", "en": ","}
 DECIMAL_MARK = {"fr": ",", "en": "."}
 NBSP = "\u00a0"
+# Drawing order of the tariff buckets in a stack (cheapest hours at the bottom) and in tables.
+BUCKET_ORDER = (
+    "base",
+    "hc",
+    "hp",
+    "winter",
+    "summer",
+    *(f"tempo_{colour}_{hours}" for colour in ("blue", "white", "red") for hours in ("hc", "hp")),
+    "unsplit",
+)
 
 
 def decimal(value: Any, lang: str, digits: int = 2) -> str:
@@ -95,16 +105,12 @@ def point_label(name: str | None, usage_point_id: str) -> str:
 
 def bucket_label(bucket: str, lang: str) -> str:
     """A tariff bucket (hc, tempo_blue_hp...) as its name; an unknown bucket is shown as it is."""
-    from app.web.cost_charts import bucket_name  # late: cost_charts uses offer_label
-
     label = bucket_name(lang, bucket)
     return bucket if label == f"bucket_{bucket}" else label
 
 
 def ordered_buckets(buckets: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """A row's tariff buckets in the charts' order (blue, white, red; off-peak before peak)."""
-    from app.web.cost_charts import BUCKET_ORDER
-
     rank = {name: i for i, name in enumerate(BUCKET_ORDER)}
     return sorted(buckets.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
 

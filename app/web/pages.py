@@ -22,8 +22,22 @@ from aiohttp import web
 
 from app import __version__, timeline
 from app.costing import offpeak_hours
-from app.domain import Contract, OffpeakRange, UsagePoint
-from app.web.texts import MONTHS, PAGE_TEXTS, WEEKDAYS, ui_texts
+from app.domain import Direction, OffpeakRange
+from app.tariff_rules import tempo_season
+from app.tempo_forecast import stored_forecast
+from app.web import api, labels
+from app.web.charts import CURVE_SPANS, VIEWS, Period, tempo_calendar, tempo_remaining
+from app.web.context import (
+    EARLIEST_DAY,
+    LATEST_DAYS_AHEAD,
+    Selection,
+    lang_of,
+    other_lang,
+    selected_point,
+    store_of,
+    today,
+)
+from app.web.i18n import LANGUAGES, MONTHS, WEEKDAYS, ui_texts
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HERE = Path(__file__).parent
@@ -47,10 +61,10 @@ class Page:
 
 
 def _labels(key: str) -> dict[str, str]:
-    return {lang: texts[key] for lang, texts in PAGE_TEXTS.items()}
+    return {lang: ui_texts(lang)[key] for lang in LANGUAGES}
 
 
-DASHBOARD = Page("/", {"fr": "Tableau de bord", "en": "Dashboard"}, 0)
+DASHBOARD = Page("/", _labels("dashboard"), 0)
 CONSUMPTION_KWH = Page("/consumption_kwh", _labels("nav_consumption_kwh"), 10, charts=True)
 PRODUCTION = Page("/production", _labels("nav_production"), 30, charts=True)
 ECOWATT = Page("/ecowatt", _labels("nav_ecowatt"), 50, charts=True)
@@ -96,16 +110,14 @@ def charts_ready() -> bool:
 
 async def base_context(request: web.Request) -> dict[str, Any]:
     """What `base.html` needs on every page (a Jinja context processor)."""
-    from app.web.app import LANG
-
-    lang = request.get(LANG, "fr")
+    lang = lang_of(request)
     cache = request.app[NAV_CACHE]
     pages = cache.get("pages")
     if pages is None:
         pages = cache["pages"] = all_pages(request.app)
     current = request.path
     query = dict(request.query)
-    query["lang"] = "en" if lang == "fr" else "fr"
+    query["lang"] = other_lang(lang)
     keep = {k: v for k, v in request.query.items() if k == "pdl"}
     return {
         "lang": lang,
@@ -129,30 +141,6 @@ async def base_context(request: web.Request) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
-    points: list[UsagePoint]
-    point: UsagePoint | None
-    contract: Contract | None
-
-
-async def select_point(request: web.Request, *, production: bool = False) -> Selection:
-    from app.web.app import SERVICE
-
-    store = request.app[SERVICE].store
-    if store is None:
-        return Selection([], None, None)
-    points = await store.usage_points()
-    if production:
-        points = [p for p in points if p.has_production]
-    else:
-        points = [p for p in points if p.has_consumption]
-    wanted = request.query.get("pdl")
-    point = next((p for p in points if p.usage_point_id == wanted), points[0] if points else None)
-    contract = await store.contract(point.usage_point_id) if point else None
-    return Selection(points, point, contract)
-
-
 def parse_day(value: str | None, default: dt.date) -> tuple[dt.date, bool]:
     """A YYYY-MM-DD date from the query, or the default (and False when the value was unreadable)."""
     if not value:
@@ -161,7 +149,7 @@ def parse_day(value: str | None, default: dt.date) -> tuple[dt.date, bool]:
         day = dt.date.fromisoformat(value)
     except ValueError:
         return default, False
-    if not dt.date(2000, 1, 1) <= day <= default + dt.timedelta(days=400):
+    if not EARLIEST_DAY <= day <= default + dt.timedelta(days=LATEST_DAYS_AHEAD):
         return default, False
     return day, True
 
@@ -170,20 +158,11 @@ def query(**params: Any) -> str:
     return urlencode({k: v for k, v in params.items() if v is not None})
 
 
-def today(request: web.Request) -> dt.date:
-    from app.web.app import SERVICE
-
-    return timeline.paris_today(request.app[SERVICE].now())
-
-
 # ---------------------------------------------------------------------------------------------- pages
 
 
 def _energy_page_context(request: web.Request, selection: Selection, direction: str) -> dict[str, Any]:
-    from app.web.app import LANG
-    from app.web.charts import CURVE_SPANS, VIEWS, Period
-
-    lang = request[LANG]
+    lang = lang_of(request)
     yesterday = today(request) - dt.timedelta(days=1)
     view = request.query.get("view", "month")
     bad: list[str] = []
@@ -256,12 +235,10 @@ ENERGY_PAGES: Mapping[str, Mapping[str, Any]] = {
 
 @aiohttp_jinja2.template("energy.html")
 async def consumption_kwh(request: web.Request) -> dict[str, Any]:
-    selection = await select_point(request)
+    selection = await selected_point(request, Direction.CONSUMPTION)
     context = _energy_page_context(request, selection, "consumption")
-    from app.web.app import SERVICE
-
     offpeak: tuple[OffpeakRange, ...] = ()
-    store = request.app[SERVICE].store
+    store = store_of(request)
     if store is not None and selection.point is not None:
         offpeak = await offpeak_hours(
             store, selection.point.usage_point_id, selection.contract, selection.point
@@ -272,18 +249,16 @@ async def consumption_kwh(request: web.Request) -> dict[str, Any]:
 
 @aiohttp_jinja2.template("energy.html")
 async def production(request: web.Request) -> dict[str, Any]:
-    selection = await select_point(request, production=True)
+    selection = await selected_point(request, Direction.PRODUCTION)
     return _energy_page_context(request, selection, "production")
 
 
 @aiohttp_jinja2.template("ecowatt.html")
 async def ecowatt(request: web.Request) -> dict[str, Any]:
-    from app.web.app import LANG, SERVICE
-
-    lang = request[LANG]
+    lang = lang_of(request)
     first = today(request)
     last = first + dt.timedelta(days=3)
-    store = request.app[SERVICE].store
+    store = store_of(request)
     days = await store.ecowatt(first, last) if store else []
     return {
         "days": [
@@ -297,14 +272,10 @@ async def ecowatt(request: web.Request) -> dict[str, Any]:
 
 @aiohttp_jinja2.template("tempo.html")
 async def tempo(request: web.Request) -> dict[str, Any]:
-    from app.tariff_rules import tempo_season
-    from app.web.app import LANG, SERVICE
-    from app.web.charts import tempo_calendar, tempo_remaining
-
-    lang = request[LANG]
+    lang = lang_of(request)
     now_day = today(request)
     first, last = tempo_season(now_day)
-    store = request.app[SERVICE].store
+    store = store_of(request)
     days = await store.tempo(first, last) if store else []
     colors = {d.day: d.color.value for d in days}
     return {
@@ -322,8 +293,6 @@ async def tempo(request: web.Request) -> dict[str, Any]:
 
 async def tempo_forecast_rows(store: Any, now_day: dt.date, lang: str) -> dict[str, Any]:
     """The coming days of the stored Tempo forecast as table rows (probabilities in %)."""
-    from app.tempo_forecast import stored_forecast
-
     forecast = await stored_forecast(store) if store else None
     if forecast is None:
         return {"forecast": [], "forecast_fetched": None}
@@ -346,11 +315,9 @@ async def tempo_forecast_rows(store: Any, now_day: dt.date, lang: str) -> dict[s
 
 async def dashboard_extras(request: web.Request, status: dict[str, Any]) -> dict[str, Any]:
     """Contracts and links shown on the dashboard beside the sync status (cheap: one contracts query)."""
-    from app.web.app import LANG, SERVICE
-
-    store = request.app[SERVICE].store
+    store = store_of(request)
     contracts = await store.contracts() if store else {}
-    lang = request[LANG]
+    lang = lang_of(request)
     running = status.get("state") == "running" or any(
         (up.get("progress") or {}).get("phase") == "running" for up in status.get("usage_points", [])
     )
@@ -390,8 +357,6 @@ async def compression_middleware(request: web.Request, handler: Handler) -> web.
 
 def setup_pages(app: web.Application) -> None:
     """Register the layout's context, the chart pages and their JSON API on the app."""
-    from app.web import api, labels
-
     labels.setup_filters(app)
     app[NAV_CACHE] = {}
     app[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY] = [base_context]

@@ -7,8 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections import ChainMap, OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,137 +19,20 @@ from app.contract_timeline import parse_timeline
 from app.costing import StoreCostSource
 from app.pricing.catalogue import CatalogueError, parse_offer
 from app.pricing.costs import check_offpeak, parse_ejp_days
-from app.pricing.engine import PARIS
 from app.pricing.figures import (
     bilan_figures_answer,
     consumption_euro_answer,
     offer_choice_answer,
     simulation_answer,
 )
-from app.service import Service
 from app.store import contracts
 from app.store.repository import Store
-from app.web.cache import SingleFlight
-from app.web.cost_charts import COST_TEXTS
-from app.web.texts import ui_texts
+from app.web.cache import CACHE, keep_warm
+from app.web.context import SERVICE, lang_of, other_lang, pick_point, require_store, selected_point, today_of
+from app.web.i18n import pricing_texts
 
 log = logging.getLogger(__name__)
 
-TEXTS: Mapping[str, Mapping[str, str]] = {
-    "fr": {
-        "consumption_euro": "Consommation en euros",
-        "simulation": "Simulation d'offres",
-        "bilan": "Bilan",
-        "offers": "Offres et tarifs",
-        "period": "Période",
-        "energy": "Énergie",
-        "total": "Total",
-        "bucket": "Poste",
-        "rank": "Rang",
-        "offer": "Offre",
-        "saving": "Économie vs offre actuelle",
-        "next_power": "Et à la puissance supérieure",
-        "gaps": "Courbe de charge incomplète : {curve} jours sur {expected}. Résultats partiels.",
-        "estimated": "{n} jour(s) sans courbe : prix exact seulement en offre à prix unique.",
-        "no_data": "Pas encore de données pour ce point de livraison.",
-        "choose": "Offre choisie",
-        "save": "Enregistrer",
-        "offpeak_override": "Heures creuses (ex. 22:00-06:00, 12:00-14:00)",
-        "user_offer": "Ajouter ou remplacer une offre (JSON)",
-        "saved": "Enregistré.",
-        "year": "Année",
-        "consumption": "Consommation",
-        "production": "Production",
-        "yoy": "Évolution (mêmes jours qu’un an plus tôt)",
-        "sources": "Sources des prix",
-        "low_confidence": "à confirmer : transcription douteuse (voir la source)",
-        "day": "jour",
-        "month": "mois",
-        "ejp_days": "Jours EJP (jours de pointe mobile, AAAA-MM-JJ, séparés par des virgules)",
-        "timeline": "Historique du contrat",
-        "timeline_help": "Une période par ligne : date de début (AAAA-MM-JJ, « - » pour la première), "
-        "option (BASE, HC_HP, HC_WEEKEND, TEMPO, EJP), puissance (kVA), heures creuses. "
-        "Ex. : 2025-03-01 TEMPO 9",
-        "ejp_days_unknown": "Jours EJP inconnus (hiver {seasons}) : les heures de pointe mobile sont "
-        "comptées au prix normal. Saisissez les jours EJP dans « Offres et tarifs ».",
-    },
-    "en": {
-        "consumption_euro": "Consumption in euros",
-        "simulation": "Offer simulation",
-        "bilan": "Summary",
-        "offers": "Offers and prices",
-        "period": "Period",
-        "energy": "Energy",
-        "total": "Total",
-        "bucket": "Bucket",
-        "rank": "Rank",
-        "offer": "Offer",
-        "saving": "Saving vs current offer",
-        "next_power": "And at the next power up",
-        "gaps": "The load curve has gaps: {curve} days out of {expected}. Results are incomplete.",
-        "estimated": "{n} day(s) without curve: exact price only under a single-price offer.",
-        "no_data": "No data yet for this usage point.",
-        "choose": "Chosen offer",
-        "save": "Save",
-        "offpeak_override": "Off-peak hours (e.g. 22:00-06:00, 12:00-14:00)",
-        "user_offer": "Add or override an offer (JSON)",
-        "saved": "Saved.",
-        "year": "Year",
-        "consumption": "Consumption",
-        "production": "Production",
-        "yoy": "Change (same days a year before)",
-        "sources": "Price sources",
-        "low_confidence": "to be confirmed: doubtful transcription (see the source)",
-        "day": "day",
-        "month": "month",
-        "ejp_days": "EJP days (peak days, YYYY-MM-DD, comma separated)",
-        "timeline": "Contract history",
-        "timeline_help": "One period a line: start date (YYYY-MM-DD, '-' for the first one), option "
-        "(BASE, HC_HP, HC_WEEKEND, TEMPO, EJP), power (kVA), off-peak hours. E.g. 2025-03-01 TEMPO 9",
-        "ejp_days_unknown": "EJP days unknown (winter {seasons}): peak hours are priced at the normal price. "
-        "Enter the EJP days under “Offers and prices”.",
-    },
-}
-
-
-class DataCache:
-    """The pages' pricing figures by (page, usage point, period, day): pricing a year of curve under
-    every offer takes a tenth of a second, and the figures only change with a sync or a new choice
-    of offer (both clear it). Bounded: least recently used out first."""
-
-    def __init__(self, size: int = 32, concurrency: int = 2) -> None:
-        self.size = size
-        self._data: OrderedDict[tuple[str, ...], dict[str, Any]] = OrderedDict()
-        # one computation per key at a time, at most `concurrency` different ones (memory and CPU)
-        self.flights: SingleFlight[tuple[str, ...], dict[str, Any]] = SingleFlight(concurrency)
-        self._generation = 0  # bumped by clear(): a computation started before it is not kept
-
-    def clear(self) -> None:
-        self._data.clear()
-        self._generation += 1
-        self.flights.forget()
-
-    async def get(
-        self, key: tuple[str, ...], compute: Callable[[], Awaitable[dict[str, Any]]]
-    ) -> dict[str, Any]:
-        found = self._data.get(key)
-        if found is not None:
-            self._data.move_to_end(key)
-            return found
-        generation = self._generation
-
-        async def fill() -> dict[str, Any]:
-            value = await compute()
-            if generation == self._generation:
-                self._data[key] = value
-                while len(self._data) > self.size:
-                    self._data.popitem(last=False)
-            return value
-
-        return await self.flights.run(key, fill)
-
-
-PRICING_DATA: web.AppKey[DataCache] = web.AppKey("pricing_data", DataCache)
 COST_PAGES = ("consumption_euro", "simulation", "bilan")
 
 
@@ -170,37 +52,24 @@ async def cached_data(
     if page not in COST_PAGES:
         raise ValueError(f"unknown cost page {page!r}")
     key = (page, pdl, period if page == "consumption_euro" else "", today.isoformat())
-    return await app[PRICING_DATA].get(key, compute)
+    return await app[CACHE].figures.run(key, compute)
 
 
 async def warm_pricing_data(app: web.Application) -> None:
     """Compute each usage point's default cost figures once (after a sync and at start), so the cost
     pages and their charts answer from memory."""
-    from app.web.app import SERVICE
-
     service = app[SERVICE]
     store = service.store
     if store is None:
         return
     try:
-        today = _today(service)
+        today = today_of(service)
         for point in await store.usage_points():
             if point.has_consumption:
                 for page in COST_PAGES:
                     await cached_data(app, store, page, point.usage_point_id, "month", today)
     except Exception as exc:  # a warm-up never takes the server down; requests compute on demand
         log.warning("cost figures warm-up failed: %s", exc)
-
-
-def _today(service: Service) -> dt.date:
-    return service.now().astimezone(PARIS).date()
-
-
-async def _pdl(store: Store, requested: str | None) -> str | None:
-    points = [p.usage_point_id for p in await store.usage_points()]
-    if requested in points:
-        return requested
-    return points[0] if points else None
 
 
 async def consumption_euro_data(store: Store, pdl: str, period: str, today: dt.date) -> dict[str, Any]:
@@ -220,33 +89,17 @@ async def offers_data(store: Store, pdl: str | None) -> dict[str, Any]:
     return offer_choice_answer(await costing.offer_choice(store, pdl))
 
 
-def _service(request: web.Request) -> Service:
-    from app.web.app import SERVICE
-
-    return request.app[SERVICE]
-
-
-def _lang(request: web.Request) -> str:
-    from app.web.app import LANG
-
-    return str(request[LANG])
-
-
 async def _context(request: web.Request, page: str) -> dict[str, Any]:
-    lang = _lang(request)
-    store = _service(request).store
-    known = await store.usage_points() if store is not None else []
-    points = [p.usage_point_id for p in known]
-    requested = request.query.get("pdl")
-    pdl = requested if requested in points else (points[0] if points else None)
+    lang = lang_of(request)
+    selection = await selected_point(request)
     return {
-        "t": ChainMap(dict(TEXTS[lang]), dict(COST_TEXTS[lang]), dict(ui_texts(lang))),
+        "t": pricing_texts(lang),
         "lang": lang,
-        "other_lang": "en" if lang == "fr" else "fr",
+        "other_lang": other_lang(lang),
         "page": page,
-        "pdl": pdl,
-        "points": points,
-        "point_names": {p.usage_point_id: p.name for p in known},
+        "pdl": selection.pdl,
+        "points": [p.usage_point_id for p in selection.points],
+        "point_names": {p.usage_point_id: p.name for p in selection.points},
         "notice": request.query.get("notice"),
         "error": None,
     }
@@ -254,10 +107,10 @@ async def _context(request: web.Request, page: str) -> dict[str, Any]:
 
 async def _page(request: web.Request, page: str) -> web.Response:
     context = await _context(request, page)
-    store = _service(request).store
+    service = request.app[SERVICE]
     data: dict[str, Any] | None = None
-    if store is not None and context["pdl"] is not None:
-        data = await _data(store, page, context["pdl"], request, _today(_service(request)))
+    if service.store is not None and context["pdl"] is not None:
+        data = await _data(service.store, page, context["pdl"], request, today_of(service))
     context["data"] = data
     context.update(_chart_context(request, page, context["pdl"], data or {}))
     return aiohttp_jinja2.render_template("pricing.html", request, context)
@@ -279,7 +132,7 @@ def _chart_context(
     """The charts a cost page shows: (id, title text key, relative API URL), and its period links."""
     if pdl is None or page not in COST_PAGES:
         return {"charts": []}
-    base = {"pdl": pdl, "lang": _lang(request)}
+    base = {"pdl": pdl, "lang": lang_of(request)}
     if page == "consumption_euro":
         period = _period(request)
         return {
@@ -313,23 +166,19 @@ def _handler(page: str) -> Any:
         return await _page(request, page)
 
     async def api(request: web.Request) -> web.Response:
-        service = _service(request)
-        if service.store is None:
-            return web.json_response({"error": "store_unavailable"}, status=503)
-        pdl = await _pdl(service.store, request.query.get("pdl"))
+        store = require_store(request)
+        pdl = (await selected_point(request)).pdl
         if pdl is None and page != "offers":
             return web.json_response({"error": "no_usage_point"}, status=404)
-        return web.json_response(await _data(service.store, page, pdl or "", request, _today(service)))
+        return web.json_response(await _data(store, page, pdl or "", request, today_of(request.app[SERVICE])))
 
     return html, api
 
 
 async def save_choice(request: web.Request) -> web.StreamResponse:
     """Form/JSON: chosen offer, off-peak override, user offer (JSON). Bad input: 400 with a clear message."""
-    service = _service(request)
-    store = service.store
-    if store is None:
-        return web.json_response({"error": "store_unavailable"}, status=503)
+    service = request.app[SERVICE]
+    store = require_store(request)
     form: Mapping[str, Any]
     if request.content_type == "application/json":
         try:
@@ -342,7 +191,8 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
             )
     else:
         form = dict(await request.post())
-    pdl = await _pdl(store, str(form.get("pdl", "")))
+    point = pick_point(await store.usage_points(), str(form.get("pdl", "")))
+    pdl = point.usage_point_id if point else None
     try:
         new_timeline = parse_timeline(form["timeline"]) if "timeline" in form else None
         if new_timeline is not None and not pdl:
@@ -391,24 +241,17 @@ async def save_choice(request: web.Request) -> web.StreamResponse:
         await service.exporters.on_sync()
     if request.content_type == "application/json":
         return web.json_response({"saved": True})
-    raise web.HTTPSeeOther(f"offers?pdl={pdl or ''}&notice=saved&lang={_lang(request)}")
+    raise web.HTTPSeeOther(f"offers?pdl={pdl or ''}&notice=saved&lang={lang_of(request)}")
 
 
 def forget_figures(app: web.Application) -> None:
     """Drop every computed figure and chart answer (the chosen offer or the off-peak hours changed)."""
-    from app.web.api import ANSWER_CACHE
-
-    app[PRICING_DATA].clear()
-    app[ANSWER_CACHE].clear()
+    app[CACHE].clear()
 
 
 def setup_pricing_pages(app: web.Application) -> None:
-    from app.web.api import keep_warm
-    from app.web.cost_api import setup_cost_api
-
-    app[PRICING_DATA] = DataCache()
-    keep_warm(app, app[PRICING_DATA].clear, warm_pricing_data)
-    setup_cost_api(app)
+    """The cost pages and their JSON figures (their charts' API: `cost_api.setup_cost_api`)."""
+    keep_warm(app, warm_pricing_data)
     for page in ("consumption_euro", "simulation", "bilan", "offers"):
         html, api = _handler(page)
         app.router.add_get(f"/{page}", html)
