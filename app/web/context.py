@@ -23,7 +23,8 @@ SERVICE: web.AppKey[Service] = web.AppKey("service", Service)
 TRIMMER: web.AppKey[IdleTrimmer] = web.AppKey("trimmer", IdleTrimmer)
 TRIM_TASKS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("trim_tasks", set)
 LANG: web.RequestKey[str] = web.RequestKey("lang", str)
-DEFAULT_LANGUAGE = "fr"
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"  # the web UI speaks French unless the visitor chooses English
 EARLIEST_DAY = dt.date(2000, 1, 1)  # before any Linky meter
 LATEST_DAYS_AHEAD = 400  # Tempo/EcoWatt forecasts and a season's end; beyond that a date is a mistake
 

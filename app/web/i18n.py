@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Mapping
 
-LANGUAGES = ("fr", "en")
-DEFAULT_LANGUAGE = "fr"
+from app.web.context import DEFAULT_LANGUAGE as DEFAULT_LANGUAGE
+from app.web.context import LANGUAGES as LANGUAGES
 
 # ------------------------------------------------------------------------------------- every page
 TEXTS: Mapping[str, Mapping[str, str]] = {
