@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.sync.planner import PUBLICATION_HOUR, TEMPO_PUBLICATION_HOUR
 from app.timeline import at_paris, next_utc_midnight, paris_today
 
 __all__ = [
@@ -20,8 +21,8 @@ __all__ = [
     "retry_delay",
 ]
 
-DAILY_RUN_HOUR = 8  # Paris: day D is published from about 08:00 on D+1
-TEMPO_CHECK_HOUR = 11  # Paris: tomorrow's Tempo colour is known from about 10:40-11:00
+DAILY_RUN_HOUR = PUBLICATION_HOUR  # the daily run starts when yesterday's data is published
+TEMPO_CHECK_HOUR = TEMPO_PUBLICATION_HOUR
 INSTALL_MINUTE_RANGE = 120
 
 
