@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from app import __version__
+from app import __version__, memory
 from app.domain import SyncPhase
 from app.service import Service
 from app.settings import Settings, configure_logging, load_settings
@@ -48,6 +48,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    memory.one_malloc_arena()  # before aiosqlite and the executors start their threads
     overrides: dict[str, Any] = {"port": args.port, "host": args.host, "data_dir": args.data_dir}
     if args.demo and args.data_dir is None and not os.environ.get("DATA_DIR"):
         overrides["data_dir"] = str(Path("data").resolve())

@@ -107,3 +107,46 @@ async def test_idle_trimmer_releases_once_after_the_last_touch() -> None:
         trimmer.touch()
     await asyncio.wait_for(released.wait(), 5)
     assert trimmer.releases == 1  # five touches in a burst: one release
+
+
+_ARENA_PROBE = textwrap.dedent(
+    """
+    import re, sys, threading
+    from app import memory
+
+    if sys.argv[1] == "one":
+        print("set", memory.one_malloc_arena())
+    kept = []
+
+    def work() -> None:
+        churn = [bytearray(200) for _ in range(20_000)]
+        kept.append(churn[-1])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # glibc reserves each thread arena as a 64 MB mapping, mostly inaccessible ("---p")
+    reserved = 0
+    for line in open("/proc/self/maps"):
+        span, perms = line.split()[:2]
+        low, high = (int(x, 16) for x in span.split("-"))
+        if perms == "---p" and len(line.split()) == 5 and high - low >= 1 << 20:
+            reserved += 1
+    print("arenas", reserved)
+    """
+)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads Linux's /proc")
+def test_threads_allocate_from_one_arena_once_the_program_asks() -> None:
+    def arenas(mode: str) -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", _ARENA_PROBE, mode], capture_output=True, text=True, check=True
+        )
+        return run.stdout
+
+    if "arenas 0" in arenas("default"):
+        pytest.skip("this allocator gives threads no arenas of their own (not glibc)")
+    assert arenas("one") == "set True\narenas 0\n"

@@ -4,7 +4,8 @@
 //   {x: "time" | "category", t: [epoch s] | start + step (regular grid), labels: [...] (category; the
 //    tooltip's, `axis_labels` shorter ones for the axis when given),
 //    unit: "kWh", series: [{label, kind: "bars" | "line" | "step", color: "--css-var", values: [...],
-//    stack: "name" (bars of one stack are piled up), unit: "%" (own unit, drawn on a right-hand axis)}]}
+//    stack: "name" (bars of one stack are piled up), unit: "%" (own unit, drawn on a right-hand axis)}],
+//    keys: [ISO first day of each category], estimated_days: [ISO days completed from the meter's total]}
 // Drag to zoom (double-click resets), hover for a tooltip, click a legend entry to hide a series.
 // URLs stay relative so the page works under the Home Assistant ingress prefix.
 import uPlot from "uplot";
@@ -18,6 +19,18 @@ const fullFormat = new Intl.DateTimeFormat(lang, {
   timeZone: zone, weekday: "short", day: "2-digit", month: "2-digit", year: "numeric",
   hour: "2-digit", minute: "2-digit",
 });
+// The chart's own words (the pages pass theirs as data attributes; these are the same on every chart).
+const WORDS = {
+  fr: {
+    estimated: "estimé",
+    estimatedNote: "estimé : heures manquantes de la courbe complétées depuis le total journalier du compteur",
+  },
+  en: {
+    estimated: "estimated",
+    estimatedNote: "estimated: the curve's missing hours completed from the meter's daily total",
+  },
+};
+const words = WORDS[lang.slice(0, 2)] || WORDS.fr;
 const dark = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
 
 function cssVar(name, fallback) {
@@ -50,7 +63,7 @@ function formatValue(value, unit) {
   return `${(unit === "€" ? moneyFormat : numberFormat).format(value)} ${unit || ""}`.trim();
 }
 
-function tooltipPlugin(data) {
+function tooltipPlugin(data, estimated) {
   let tip;
   return {
     hooks: {
@@ -78,6 +91,13 @@ function tooltipPlugin(data) {
           swatch.textContent = "■";
           rows.push([swatch, ` ${s.label}: ${formatValue(value, s._unit)}`]);
         });
+        if (estimated.includes(i)) {
+          const mark = document.createElement("span");
+          mark.className = "chart-estimated-swatch";
+          const note = document.createElement("i");
+          note.textContent = ` ${words.estimatedNote}`;
+          rows.push([mark, note]);
+        }
         const lines = rows.map((parts) => {
           const line = document.createElement("div");
           line.append(...parts);
@@ -91,6 +111,90 @@ function tooltipPlugin(data) {
       },
     },
   };
+}
+
+// Categories holding a day whose hours were completed from the meter's daily total (app/hourly_energy.py):
+// the indexes whose [key, next key) span holds one of `estimated_days` (ISO dates compare as text).
+function estimatedCategories(data) {
+  const days = data.estimated_days || [];
+  const keys = data.keys || [];
+  if (data.x !== "category" || !days.length) return [];
+  const marked = [];
+  keys.forEach((key, i) => {
+    const next = keys[i + 1];
+    if (days.some((day) => day >= key && (next === undefined || day < next))) marked.push(i);
+  });
+  return marked;
+}
+
+function hatchPattern(ctx, color) {
+  const tile = document.createElement("canvas");
+  tile.width = tile.height = 8;
+  const pen = tile.getContext("2d");
+  if (!pen) return color;
+  pen.strokeStyle = color;
+  pen.lineWidth = 1.5;
+  pen.beginPath();
+  pen.moveTo(0, 8);
+  pen.lineTo(8, 0);
+  pen.stroke();
+  return ctx.createPattern(tile, "repeat") || color;
+}
+
+// A hatched band behind each estimated category (drawn before the series) and a short label on top of it,
+// built as DOM text; estimatedNote() says under the chart what the hatching means.
+function estimatedPlugin(data, marked) {
+  let labels = [];
+  const place = (u) => {
+    labels.forEach((label, k) => {
+      const i = marked[k];
+      const left = u.valToPos(i - 0.5, "x");
+      const right = u.valToPos(i + 0.5, "x");
+      label.style.left = `${Math.min(left, right)}px`;
+      label.style.width = `${Math.abs(right - left)}px`;
+      label.hidden = Math.max(left, right) < 0 || Math.min(left, right) > u.over.clientWidth;
+    });
+  };
+  return {
+    hooks: {
+      init: (u) => {
+        labels = marked.map((i) => {
+          const label = document.createElement("div");
+          label.className = "chart-estimated";
+          label.dataset.key = (data.keys || [])[i] || "";
+          label.textContent = words.estimated;
+          label.title = words.estimatedNote;
+          u.over.appendChild(label);
+          return label;
+        });
+      },
+      drawAxes: (u) => {
+        const ctx = u.ctx;
+        const color = cssVar("--estimated", "rgba(214, 122, 0, 0.55)");
+        const top = u.bbox.top, height = u.bbox.height;
+        ctx.save();
+        for (const i of marked) {
+          const left = u.valToPos(i - 0.5, "x", true);
+          const right = u.valToPos(i + 0.5, "x", true);
+          ctx.fillStyle = cssVar("--estimated-tint", "rgba(214, 122, 0, 0.10)");
+          ctx.fillRect(Math.min(left, right), top, Math.abs(right - left), height);
+          ctx.fillStyle = hatchPattern(ctx, color);
+          ctx.fillRect(Math.min(left, right), top, Math.abs(right - left), height);
+        }
+        ctx.restore();
+      },
+      draw: [place],
+    },
+  };
+}
+
+function estimatedNote() {
+  const note = document.createElement("p");
+  note.className = "chart-note";
+  const swatch = document.createElement("span");
+  swatch.className = "chart-estimated-swatch";
+  note.append(swatch, ` ${words.estimatedNote}`);
+  return note;
 }
 
 // Stacked bars are drawn as running sums, the highest first so that each lower part paints over it;
@@ -181,6 +285,7 @@ function draw(el, data) {
   const series = seriesOptions(data, order);
   series.forEach((options, k) => { options._unit = data.series[order[k]].unit || data.unit; });
   const extraUnits = [...new Set(series.map((o) => o.scale).filter(Boolean))];
+  const estimated = estimatedCategories(data);
   const options = {
     width: Math.max(280, el.clientWidth),
     height: Number(el.dataset.height || 300),
@@ -224,7 +329,7 @@ function draw(el, data) {
     ],
     cursor: { drag: { x: true, y: false, setScale: true } },
     legend: { live: true },
-    plugins: [tooltipPlugin(data)],
+    plugins: [tooltipPlugin(data, estimated), ...(estimated.length ? [estimatedPlugin(data, estimated)] : [])],
     hooks: {
       setScale: [(u, key) => {
         if (key === "x") el.dataset.xrange = `${u.scales.x.min},${u.scales.x.max}`;
@@ -243,9 +348,11 @@ function draw(el, data) {
   }
   if (category && data.horizontal) horizontalBars(options, el, data);
   const plot = new uPlot(options, [x, ...order.map((i) => columns[i])], el);
+  if (estimated.length) el.appendChild(estimatedNote());
   el.dataset.drawn = "1";
   el.dataset.points = String(x.length);
   el.dataset.series = String(data.series.length);
+  el.dataset.estimated = JSON.stringify(estimated.map((i) => (data.keys || [])[i]));
   return plot;
 }
 

@@ -7,10 +7,12 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from aiohttp import web
 
 from app.gateway.simulator.app import create_simulator_app
+from app.gateway.simulator.model import default_usage_points
 from app.gateway.simulator.state import SimulatorConfig
 from app.timeline import UTC
 
@@ -37,13 +39,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quota-cached", type=int, default=1000)
     parser.add_argument("--quota-no-cache", type=int, default=50)
     parser.add_argument("--now", default=None, help="start the clock at this ISO instant (with offset)")
+    parser.add_argument(
+        "--null-slot-day",
+        action="append",
+        default=[],
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="a day whose load curve misses slots while the meter's daily value counts them (every point; "
+        "repeatable)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    null_slot_days = frozenset(args.null_slot_day)
     config = SimulatorConfig(
+        usage_points=[replace(p, null_slot_days=null_slot_days) for p in default_usage_points()],
         clock=_clock_from(args.now),
         seed=args.seed,
         quota_cached=args.quota_cached,
