@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from app import timeline
-from app.domain import Contract, Direction, UsagePoint
+from app.domain import Direction, UsagePoint
 from app.memory import IdleTrimmer
 from app.service import Service
 from app.store import Store
@@ -75,11 +75,10 @@ def pick_point(points: Sequence[UsagePoint], wanted: str | None) -> UsagePoint |
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """The usage points a page can show, the one shown (`?pdl=` or the first) and its contract."""
+    """The usage points a page can show and the one shown (`?pdl=` or the first)."""
 
     points: list[UsagePoint]
     point: UsagePoint | None
-    contract: Contract | None
 
     @property
     def pdl(self) -> str | None:
@@ -93,12 +92,11 @@ async def selected_point(
     named by `wanted` (default: the `pdl` query parameter), else the first. Empty without a store."""
     store = store_of(request)
     if store is None:
-        return Selection([], None, None)
+        return Selection([], None)
     points = await store.usage_points()
     if direction is Direction.CONSUMPTION:
         points = [p for p in points if p.has_consumption]
     elif direction is Direction.PRODUCTION:
         points = [p for p in points if p.has_production]
     point = pick_point(points, request.query.get("pdl") if wanted is None else wanted)
-    contract = await store.contract(point.usage_point_id) if point else None
-    return Selection(points, point, contract)
+    return Selection(points, point)

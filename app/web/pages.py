@@ -240,9 +240,8 @@ async def consumption_kwh(request: web.Request) -> dict[str, Any]:
     offpeak: tuple[OffpeakRange, ...] = ()
     store = store_of(request)
     if store is not None and selection.point is not None:
-        offpeak = await offpeak_hours(
-            store, selection.point.usage_point_id, selection.contract, selection.point
-        )
+        pdl = selection.point.usage_point_id
+        offpeak = await offpeak_hours(store, pdl, await store.contract(pdl), selection.point)
     context["offpeak"] = [str(r) for r in offpeak]
     return context
 
