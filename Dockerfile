@@ -35,7 +35,7 @@ RUN pip3 install --no-cache-dir --disable-pip-version-check --no-deps . \
 COPY rootfs /
 
 ARG BUILD_ARCH=amd64
-ARG BUILD_VERSION=0.4.0
+ARG BUILD_VERSION=0.5.0
 LABEL io.hass.version="${BUILD_VERSION}" \
     io.hass.type="addon" \
     io.hass.arch="${BUILD_ARCH}" \
