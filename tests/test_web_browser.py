@@ -9,6 +9,7 @@ registry: pages added by other modules are covered without touching this file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -73,18 +74,16 @@ def _wait_http(url: str, done: Any, what: str, deadline_s: float = 120.0) -> Non
     pytest.fail(f"{what} not ready at {url}: {last!r}", pytrace=False)
 
 
-@pytest.fixture(scope="module")
-def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """The real program in demo mode (simulator + store + sync + web UI), fully synced."""
+@contextlib.contextmanager
+def running_program(args: list[str], env: dict[str, str], data_dir: Path, what: str) -> Iterator[int]:
+    """`python -m app` with `args` on a free port, as users run it, once its first sync is done."""
     assert charts_ready(), (
         "chart assets missing: run `npm ci --prefix frontend && npm run build --prefix frontend`"
     )
     port = _free_port()
-    data_dir = tmp_path_factory.mktemp("demo-data")
-    env = {**os.environ, "MYELECTRICALDATA_NOW": FIXED_NOW, "DATA_DIR": str(data_dir), "LOG_LEVEL": "warning"}
     log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "--demo", "--port", str(port)],
+        [sys.executable, "-m", "app", *args, "--port", str(port)],
         env=env,
         stdout=log,
         stderr=log,
@@ -94,13 +93,22 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         _wait_http(
             f"http://127.0.0.1:{port}/api/status",
             lambda body: json.loads(body)["state"] == "done",
-            "demo server (first sync)",
+            f"{what} (first sync)",
         )
         yield port
     finally:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """The real program in demo mode (simulator + store + sync + web UI), fully synced."""
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    env = {**os.environ, "MYELECTRICALDATA_NOW": FIXED_NOW, "DATA_DIR": str(data_dir), "LOG_LEVEL": "warning"}
+    with running_program(["--demo"], env, data_dir, "demo server") as port:
+        yield port
 
 
 @pytest.fixture(scope="module")

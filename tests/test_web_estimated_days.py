@@ -19,7 +19,6 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from app.gateway.simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-from app.web.pages import charts_ready
 from tests.test_web_browser import (
     FIXED_NOW,
     HPHC_PDL,
@@ -27,8 +26,8 @@ from tests.test_web_browser import (
     _free_port,
     _page,
     _wait_charts,
-    _wait_http,
     browser,
+    running_program,
 )
 
 pytestmark = pytest.mark.e2e
@@ -41,11 +40,8 @@ __all__ = ["browser"]  # the fixture, shared with the other browser tests
 @pytest.fixture(scope="module")
 def program(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The program, fully synced from a simulator whose curve of NULL_SLOT_DAY has null slots."""
-    assert charts_ready(), (
-        "chart assets missing: run `npm ci --prefix frontend && npm run build --prefix frontend`"
-    )
     data_dir = tmp_path_factory.mktemp("estimated-data")
-    sim_port, port = _free_port(), _free_port()
+    sim_port = _free_port()
     simulator = subprocess.Popen(
         [
             sys.executable,
@@ -72,27 +68,12 @@ def program(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "CLIENT_SECRET": DEMO_CLIENT_SECRET,
         "GATEWAY_URL": f"http://127.0.0.1:{sim_port}",
     }
-    log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=log,
-        cwd=ROOT,
-    )
     try:
-        _wait_http(
-            f"http://127.0.0.1:{port}/api/status",
-            lambda body: json.loads(body)["state"] == "done",
-            "program (first sync)",
-        )
-        yield f"http://127.0.0.1:{port}/"
+        with running_program([], env, data_dir, "program") as port:
+            yield f"http://127.0.0.1:{port}/"
     finally:
-        process.terminate()
-        process.wait(timeout=20)
         simulator.terminate()
         simulator.wait(timeout=20)
-        log.close()
 
 
 def _hatched_pixels(page: Page, key: str | None) -> int:
