@@ -86,6 +86,16 @@ def _direction(request: web.Request) -> Direction:
     return Direction(query_choice(request, "direction", tuple(d.value for d in Direction), "consumption"))
 
 
+async def _point_and_direction(request: web.Request) -> tuple[Store, UsagePoint, Direction]:
+    """The store, the usage point (`?pdl=`) and the direction (`?direction=`) a chart answer is about."""
+    store = require_store(request)
+    return store, await query_point(request, store), _direction(request)
+
+
+def _yesterday(request: web.Request) -> dt.date:
+    return today(request) - dt.timedelta(days=1)
+
+
 def chart_answer(request: web.Request, chart: Chart, name: str) -> web.Response:
     """The chart as JSON, or as the CSV file `name`.csv with `format=csv`."""
     if request.query.get("format") == "csv":
@@ -164,9 +174,7 @@ async def usage_points(request: web.Request) -> web.Response:
 
 
 async def energy(request: web.Request) -> web.Response:
-    store = require_store(request)
-    point = await query_point(request, store)
-    direction = _direction(request)
+    store, point, direction = await _point_and_direction(request)
     period = _period(request)
     compare = None
     if direction is Direction.PRODUCTION and point.has_consumption:
@@ -191,10 +199,8 @@ async def split(request: web.Request) -> web.Response:
 
 
 async def curve(request: web.Request) -> web.Response:
-    store = require_store(request)
-    point = await query_point(request, store)
-    direction = _direction(request)
-    last = query_date(request, "last", today(request) - dt.timedelta(days=1))
+    store, point, direction = await _point_and_direction(request)
+    last = query_date(request, "last", _yesterday(request))
     first = query_date(request, "first", last)
     if first > last:
         raise BadParameterError("first", "first must not be after last")
@@ -205,10 +211,8 @@ async def curve(request: web.Request) -> web.Response:
 
 
 async def compare(request: web.Request) -> web.Response:
-    store = require_store(request)
-    point = await query_point(request, store)
-    direction = _direction(request)
-    end = query_date(request, "end", today(request) - dt.timedelta(days=1))
+    store, point, direction = await _point_and_direction(request)
+    end = query_date(request, "end", _yesterday(request))
     chart = await charts.compare_years_chart(store, point.usage_point_id, direction, end, lang_of(request))
     name = f"{direction.value}_{end.year}_vs_{end.year - 1}_{point.usage_point_id}"
     return chart_answer(request, chart, name)
