@@ -30,7 +30,6 @@ from app.pricing.costs import (
     ejp_warnings,
     hourly_costs,
     offer_plan,
-    parse_offpeak,
     plan_day_costs,
     plan_subscription,
     point_period,
@@ -62,7 +61,7 @@ async def offpeak_hours(
     exporter follows: the user's override (offers page) if set, else the contract's, else /pdl's."""
     override = await store.settings.offpeak_override(usage_point_id)
     if override:
-        return parse_offpeak(str(override))
+        return tariff_rules.parse_offpeak_text(str(override))
     return contract_offpeak(contract, point)
 
 
@@ -79,7 +78,11 @@ async def contract_timeline(store: Store, usage_point_id: str) -> tuple[Contract
         return (point_period(point, contract, await offpeak_hours(store, usage_point_id, contract, point)),)
     override = await store.settings.offpeak_override(usage_point_id)
     periods = to_periods(entries)
-    return with_offpeak_override(periods, parse_offpeak(str(override))) if override else periods
+    return (
+        with_offpeak_override(periods, tariff_rules.parse_offpeak_text(str(override)))
+        if override
+        else periods
+    )
 
 
 class StoreCostSource:

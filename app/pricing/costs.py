@@ -60,16 +60,11 @@ def parse_ejp_days(text: str) -> list[dt.date]:
     return sorted(out)
 
 
-def parse_offpeak(text: str) -> tuple[OffpeakRange, ...]:
-    """The user's off-peak override (the offers page): ValueError names the bad part."""
-    return parse_offpeak_text(text)
-
-
 def check_offpeak(text: str) -> tuple[OffpeakRange, ...]:
     """Off-peak hours typed by the user ("22:00-06:00, 12:00-14:00"): at most 10 ranges of 30 minutes
     or more. Raises ValueError with a message that names the field."""
     try:
-        ranges = parse_offpeak(text)
+        ranges = parse_offpeak_text(text)
     except ValueError:
         raise ValueError(f"offpeak: {text[:60]!r} is not HH:MM-HH:MM ranges separated by commas") from None
     if len(ranges) > MAX_OFFPEAK_RANGES:
