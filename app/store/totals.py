@@ -44,14 +44,8 @@ class EnergyTotals:
         keys: list[ColumnElement[Any]]
         if bucket == "hour":
             keys = [(ir.c.start_ts - ir.c.start_ts % 3600).label("hour_ts")]
-        elif bucket == "day":
-            keys = [ir.c.local_day]
-        elif bucket == "month":
-            keys = [extract("year", ir.c.local_day).label("y"), extract("month", ir.c.local_day).label("m")]
-        elif bucket == "year":
-            keys = [extract("year", ir.c.local_day).label("y")]
         else:
-            raise ValueError(f"unknown bucket {bucket!r}")
+            keys = _calendar_keys(ir.c.local_day, bucket)
         query = (
             select(*keys, watt_minutes)
             .where(
@@ -144,15 +138,7 @@ class EnergyTotals:
     ) -> list[tuple[dt.date, int]]:
         """Sum of stored daily totals (Wh) over [first, last] per day, month (first day) or year (Jan 1)."""
         de = daily_energy
-        keys: list[ColumnElement[Any]]
-        if bucket == "day":
-            keys = [de.c.day]
-        elif bucket == "month":
-            keys = [extract("year", de.c.day).label("y"), extract("month", de.c.day).label("m")]
-        elif bucket == "year":
-            keys = [extract("year", de.c.day).label("y")]
-        else:
-            raise ValueError(f"unknown bucket {bucket!r}")
+        keys = _calendar_keys(de.c.day, bucket)
         query = (
             select(*keys, func.sum(de.c.wh))
             .where(
@@ -173,6 +159,17 @@ class EnergyTotals:
             out.append((day_key, int(total)))
         out.sort()
         return out
+
+
+def _calendar_keys(day: ColumnElement[Any], bucket: str) -> list[ColumnElement[Any]]:
+    """The GROUP BY columns of a Paris-day column for a day, month or year bucket."""
+    if bucket == "day":
+        return [day]
+    if bucket == "month":
+        return [extract("year", day).label("y"), extract("month", day).label("m")]
+    if bucket == "year":
+        return [extract("year", day).label("y")]
+    raise ValueError(f"unknown bucket {bucket!r}")
 
 
 def _offset_segments(start: dt.datetime, end: dt.datetime) -> list[tuple[int, int, int]]:
